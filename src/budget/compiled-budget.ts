@@ -1,0 +1,61 @@
+import type { Override } from '../store/store.ts';
+import { counterKey, type CounterRef } from '../store/store.ts';
+import type { BudgetSpec } from './budget-spec.ts';
+import { type PeriodClock, type PeriodWindow } from './period.ts';
+import { type CompiledSelector, compileSelector, type Labels } from './selector.ts';
+
+/** A budget ready for the hot path: selector compiled, limit resolved to counter units. */
+export class CompiledBudget {
+  readonly spec: BudgetSpec;
+  readonly selector: CompiledSelector;
+  readonly groupBy: readonly string[];
+  /** Own limit in counter units, parent share resolved; overrides are added per call. */
+  readonly baseLimit: number;
+  #overrides: readonly Override[] = [];
+
+  constructor(spec: BudgetSpec, baseLimit: number) {
+    this.spec = spec;
+    this.selector = compileSelector(spec.selector);
+    this.groupBy = spec.groupBy;
+    this.baseLimit = baseLimit;
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  setOverrides(overrides: readonly Override[]): void {
+    this.#overrides = overrides;
+  }
+
+  /** Limit including the overrides active at `now` for this group. */
+  limitAt(group: string, now: number): number {
+    let limit = this.baseLimit;
+    for (const o of this.#overrides) {
+      if (o.expiresAt > now && o.createdAt <= now && (o.group === undefined || o.group === group)) limit += o.amount;
+    }
+    return limit;
+  }
+
+  groupOf(labels: Labels): string {
+    if (this.groupBy.length === 0) return '';
+    if (this.groupBy.length === 1) return labels[this.groupBy[0]!] ?? '';
+    return this.groupBy.map((n) => labels[n] ?? '').join('\u0001');
+  }
+
+  window(clock: PeriodClock, at: number): PeriodWindow {
+    return clock.window(this.spec.period, this.spec.timeZone, at);
+  }
+
+  counter(group: string, window: PeriodWindow): CounterRef {
+    return { key: counterKey(this.spec.id, group, window.start), budgetId: this.spec.id, group, periodStart: window.start };
+  }
+
+  /** The counter cap the store enforces atomically; Infinity when this budget never denies. */
+  cap(limit: number): number {
+    if (this.spec.shadow) return Number.POSITIVE_INFINITY;
+    if (this.spec.policy === 'HARD_LIMIT') return limit;
+    if (this.spec.policy === 'SOFT_LIMIT') return Math.floor(limit * (1 + this.spec.grace));
+    return Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { parseWith, ValidationError } from '../errors.ts';
+import type { CostResult } from '../pricing/cost.ts';
+import type { CounterIncrement, CounterValue, HoldSpec, RecordItem, Reservation, Store } from '../store/store.ts';
+import { filterScope, type Scope, scopeSchema } from '../usage/scope.ts';
+import {
+  effectiveModel,
+  type PricedRecord,
+  type UsageRecord,
+  type UsageRecordInput,
+  usageRecordSchema,
+} from '../usage/usage-record.ts';
+import { type Amounts, amountsFromUsage, type Estimate, estimateCost, estimateSchema, usageFromEstimate } from './amounts.ts';
+import { type BudgetSpec, parseBudgetSpec, resolveLimits } from './budget-spec.ts';
+import { CompiledBudget } from './compiled-budget.ts';
+import { combine, type Decision, evaluate } from './decision.ts';
+import { BudgetEvents } from './events.ts';
+import { PeriodClock } from './period.ts';
+import { type Labels, SelectorIndex } from './selector.ts';
+import { ThresholdWatcher } from './threshold-watcher.ts';
+
+/** Prices usage; the shared price catalog implements it. */
+export interface Pricer {
+  readonly version: string;
+  price(record: UsageRecord): CostResult;
+}
+
+export interface EngineOptions {
+  store: Store;
+  pricer: Pricer;
+  /** Epoch ms; injectable so tests can move through periods. */
+  now?: () => number;
+  /** Custom scope labels allowed beside the standard ones. */
+  customLabels?: readonly string[];
+  defaultTtlMs?: number;
+  maxTtlMs?: number;
+}
+
+/** Who a call is for and what it is: the labels budget selectors match. */
+export const callSchema = z
+  .object({
+    scope: scopeSchema.default({}),
+    provider: z.string().min(1).max(256).optional(),
+    model: z.string().min(1).max(256).optional(),
+    operation: z.string().min(1).max(256).optional(),
+    tool: z.string().min(1).max(256).optional(),
+    estimate: estimateSchema.default({}),
+  })
+  .strict();
+export type CallInput = z.input<typeof callSchema>;
+type Call = z.output<typeof callSchema>;
+
+export const reserveSchema = callSchema.extend({
+  ttlMs: z.number().int('must be whole milliseconds').positive('must be greater than zero').optional(),
+  idempotencyKey: z.string().min(1).max(256).optional(),
+});
+export type ReserveInput = z.input<typeof reserveSchema>;
+
+/** The usage a commit reports; labels default to the reservation's. */
+export const commitSchema = usageRecordSchema.partial().extend({ usage: usageRecordSchema.shape.usage });
+export type CommitInput = z.input<typeof commitSchema>;
+
+export interface ReserveResult {
+  decision: Decision;
+  reservation?: Reservation;
+  replayed?: boolean;
+}
+
+export interface CommitResult {
+  status: 'committed' | 'duplicate' | 'late' | 'not_found';
+  record?: PricedRecord;
+  /** Per budget: actual minus held, in counter units (positive = overage, recorded in full). */
+  overage?: Record<string, number>;
+}
+
+export interface RecordResult {
+  id: string;
+  duplicate: boolean;
+  cost: CostResult;
+}
+
+/**
+ * Budgets, decisions, reservations and usage over a Store. Pure budget logic: no I/O
+ * except through the store, no timers (the service drives `expireReservations`).
+ */
+export class BudgetEngine {
+  readonly store: Store;
+  readonly pricer: Pricer;
+  readonly events = new BudgetEvents();
+  readonly clock = new PeriodClock();
+  readonly now: () => number;
+  readonly #customLabels: ReadonlySet<string>;
+  readonly #defaultTtlMs: number;
+  readonly #maxTtlMs: number;
+  #specs = new Map<string, BudgetSpec>();
+  #budgets = new Map<string, CompiledBudget>();
+  #index = new SelectorIndex<CompiledBudget>([]);
+  readonly thresholds: ThresholdWatcher;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.pricer = options.pricer;
+    this.now = options.now ?? Date.now;
+    this.#customLabels = new Set(options.customLabels ?? []);
+    this.#defaultTtlMs = options.defaultTtlMs ?? 120_000;
+    this.#maxTtlMs = options.maxTtlMs ?? 3_600_000;
+    this.thresholds = new ThresholdWatcher(this.store, this.events);
+  }
+
+  /** Loads budgets and overrides from the store. */
+  async init(): Promise<void> {
+    await this.store.init();
+    const specs = await this.store.loadBudgets();
+    this.#install(new Map(specs.map((s) => [s.id, s])));
+    await this.reloadOverrides();
+  }
+
+  // ---- budgets ------------------------------------------------------------------
+
+  budgets(): CompiledBudget[] {
+    return [...this.#budgets.values()];
+  }
+
+  budget(id: string): CompiledBudget | undefined {
+    return this.#budgets.get(id);
+  }
+
+  /** Validates the whole budget set with the change applied before anything is saved. */
+  async putBudget(input: unknown, author = 'api'): Promise<BudgetSpec> {
+    const spec = parseBudgetSpec(input);
+    const next = new Map(this.#specs);
+    next.set(spec.id, spec);
+    resolveLimits(next);
+    await this.store.saveBudget(spec, this.#audit('budget.put', spec.id, author, JSON.stringify(spec)));
+    this.#install(next);
+    await this.reloadOverrides();
+    return spec;
+  }
+
+  async deleteBudget(id: string, author = 'api'): Promise<boolean> {
+    if (!this.#specs.has(id)) return false;
+    const children = [...this.#specs.values()].filter((s) => s.parent?.id === id).map((s) => s.id);
+    if (children.length > 0) {
+      throw new ValidationError('id', `budget ${id} is the parent of ${children.join(', ')}; delete those first`);
+    }
+    const next = new Map(this.#specs);
+    next.delete(id);
+    await this.store.deleteBudget(id, this.#audit('budget.delete', id, author, ''));
+    this.#install(next);
+    return true;
+  }
+
+  #install(specs: Map<string, BudgetSpec>): void {
+    const limits = resolveLimits(specs);
+    const compiled = new Map<string, CompiledBudget>();
+    for (const [id, spec] of specs) compiled.set(id, new CompiledBudget(spec, limits.get(id) ?? 0));
+    this.#specs = specs;
+    this.#budgets = compiled;
+    this.#index = new SelectorIndex([...compiled.values()]);
+  }
+
+  async reloadOverrides(): Promise<void> {
+    const all = await this.store.loadOverrides();
+    for (const b of this.#budgets.values()) b.setOverrides(all.filter((o) => o.budgetId === b.id));
+  }
+
+  #audit(action: Parameters<Store['saveBudget']>[1]['action'], subject: string, author: string, detail: string) {
+    return { time: this.now(), action, subject, author, detail };
+  }
+
+  // ---- matching -----------------------------------------------------------------
+
+  #labels(scope: Scope, provider?: string, model?: string, operation?: string, tool?: string): Labels {
+    const labels: Record<string, string | undefined> = { ...filterScope(scope, this.#customLabels) };
+    if (provider !== undefined) labels.provider = provider;
+    if (model !== undefined) labels.model = model;
+    if (operation !== undefined) labels.operation = operation;
+    if (tool !== undefined) labels.tool = tool;
+    return labels;
+  }
+
+  match(labels: Labels): readonly CompiledBudget[] {
+    return this.#index.match(labels);
+  }
+
+  #estimateAmounts(call: Call, estimate: Estimate): { amounts: Amounts; unpriced: boolean } {
+    const usage = usageFromEstimate(estimate);
+    let cost = { nanoUsd: 0, unpriced: false };
+    if (estimate.costUsd !== undefined || call.model !== undefined) {
+      const priced = this.pricer.price({
+        id: 'estimate',
+        time: this.now(),
+        provider: call.provider ?? '',
+        operation: call.operation ?? 'chat',
+        requestModel: call.model ?? '',
+        usage,
+        scope: call.scope,
+        durationMs: 0,
+        usageSource: 'provider',
+      });
+      cost = estimateCost(estimate, priced);
+    }
+    const durationMs = (estimate.durationSeconds ?? 0) * 1000;
+    return { amounts: amountsFromUsage(usage, cost.nanoUsd, call.operation, durationMs), unpriced: cost.unpriced };
+  }
+
+  // ---- check / reserve / commit / release / record ---------------------------------
+
+  /** The decision a reservation would get now. No side effects besides a decision event. */
+  async check(input: CallInput): Promise<Decision> {
+    const call = parseWith(callSchema, input, 'check');
+    const labels = this.#labels(call.scope, call.provider, call.model, call.operation, call.tool);
+    const matched = this.#index.match(labels);
+    const { amounts, unpriced } = this.#estimateAmounts(call, call.estimate);
+    const now = this.now();
+    const refs = matched.map((b) => b.counter(b.groupOf(labels), b.window(this.clock, now)));
+    const counters = await this.store.getCounters(refs);
+    const decision = combine(
+      matched.map((b, i) =>
+        evaluate({
+          budget: b,
+          group: refs[i]!.group,
+          window: b.window(this.clock, now),
+          limit: b.limitAt(refs[i]!.group, now),
+          counter: counters[i]!,
+          requested: amounts[b.spec.resource],
+          unpriced: unpriced && b.spec.resource === 'cost_usd',
+        }),
+      ),
+      unpriced,
+    );
+    if (this.events.has('decision')) this.events.emit({ type: 'decision', time: now, operation: 'check', decision });
+    return decision;
+  }
+
+  /** Holds the estimate on every matching budget at once, or on none. */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const req = parseWith(reserveSchema, input, 'reservation');
+    const ttl = req.ttlMs ?? this.#defaultTtlMs;
+    if (ttl > this.#maxTtlMs) throw new ValidationError('ttlMs', `must be at most ${this.#maxTtlMs} ms`, 'reservation');
+    const labels = this.#labels(req.scope, req.provider, req.model, req.operation, req.tool);
+    const matched = this.#index.match(labels);
+    const { amounts, unpriced } = this.#estimateAmounts(req, req.estimate);
+    const now = this.now();
+    const entries = matched.map((b) => {
+      const window = b.window(this.clock, now);
+      const group = b.groupOf(labels);
+      const limit = b.limitAt(group, now);
+      return { b, window, group, limit, ref: b.counter(group, window), requested: amounts[b.spec.resource] };
+    });
+    const decide = (counters: CounterValue[], failed: ReadonlySet<number>) =>
+      combine(
+        entries.map((e, i) =>
+          evaluate({
+            budget: e.b,
+            group: e.group,
+            window: e.window,
+            limit: e.limit,
+            counter: counters[i]!,
+            requested: e.requested,
+            unpriced: unpriced && e.b.spec.resource === 'cost_usd',
+            capFailed: failed.has(i),
+          }),
+        ),
+        unpriced,
+      );
+    // Unpriced calls against cost budgets that deny them never reach the store.
+    const unpricedDeny = unpriced && entries.some((e) => !e.b.spec.shadow && e.b.spec.resource === 'cost_usd' && e.b.spec.unpriced === 'deny' && e.b.spec.policy !== 'IGNORE' && e.b.spec.policy !== 'WARN');
+    if (unpricedDeny) {
+      const decision = decide(await this.store.getCounters(entries.map((e) => e.ref)), new Set());
+      this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+      return { decision };
+    }
+    const holds: HoldSpec[] = entries.map((e) => {
+      const cap = e.b.cap(e.limit);
+      // A capped hold is at least one unit, so a budget already at its limit denies
+      // a call whose estimate is unknown (zero) instead of letting it through.
+      const amount = cap === Number.POSITIVE_INFINITY ? e.requested : Math.max(1, e.requested);
+      return { counter: e.ref, amount, cap };
+    });
+    const reservation: Reservation = {
+      id: randomUUID(),
+      createdAt: now,
+      expiresAt: now + ttl,
+      state: 'active',
+      holds: holds.map((h) => ({ key: h.counter.key, budgetId: h.counter.budgetId, amount: h.amount })),
+      request: { scope: filterScope(req.scope, this.#customLabels) },
+    };
+    if (req.idempotencyKey !== undefined) reservation.idempotencyKey = req.idempotencyKey;
+    for (const k of ['provider', 'model', 'operation', 'tool'] as const) if (req[k] !== undefined) reservation.request[k] = req[k];
+    const outcome = await this.store.reserve(reservation, holds);
+    if (!outcome.ok) {
+      const decision = decide(outcome.counters, new Set(outcome.failed));
+      this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+      return { decision };
+    }
+    // Decide on the counters as they were before this hold was added.
+    const before = outcome.counters.map((c, i) => ({ used: c.used, reserved: c.reserved - (outcome.replayed ? 0 : holds[i]!.amount) }));
+    const decision = decide(before, new Set());
+    this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+    if (!outcome.replayed) this.events.emit({ type: 'reservation_created', time: now, reservation: outcome.reservation });
+    return { decision, reservation: outcome.reservation, replayed: outcome.replayed };
+  }
+
+  /** Drops the holds and records the actual usage, whatever its size: overage is never dropped. */
+  async commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
+    const actual = parseWith(commitSchema, input, 'commit');
+    const reservation = await this.store.getReservation(reservationId);
+    if (!reservation) return { status: 'not_found' };
+    const now = this.now();
+    const req = reservation.request;
+    const record = this.#price(
+      parseWith(
+        usageRecordSchema,
+        {
+          ...actual,
+          id: actual.id ?? `reservation:${reservationId}`,
+          time: actual.time ?? now,
+          provider: actual.provider ?? req.provider ?? 'unknown',
+          operation: actual.operation ?? req.operation ?? 'chat',
+          requestModel: actual.requestModel ?? req.model ?? 'unknown',
+          scope: { ...req.scope, ...(actual.scope ?? {}) },
+          toolName: actual.toolName ?? req.tool,
+        },
+        'commit',
+      ),
+    );
+    const item = this.#recordItem(record);
+    const outcome = await this.store.commit(reservationId, item);
+    if (outcome.status === 'not_found') return { status: 'not_found' };
+    if (outcome.status === 'duplicate') return { status: 'duplicate', record };
+    const overage: Record<string, number> = {};
+    item.increments.forEach((inc) => {
+      const held = outcome.reservation.holds.find((h) => h.budgetId === inc.counter.budgetId)?.amount ?? 0;
+      overage[inc.counter.budgetId] = inc.used - held;
+    });
+    this.events.emit({ type: 'reservation_committed', time: now, reservation: outcome.reservation, late: outcome.status === 'late' });
+    await this.#afterUsage(item, outcome.counters, now);
+    return { status: outcome.status, record, overage };
+  }
+
+  async release(reservationId: string): Promise<Reservation | undefined> {
+    const r = await this.store.release(reservationId, 'released');
+    if (r) this.events.emit({ type: 'reservation_released', time: this.now(), reservation: r });
+    return r;
+  }
+
+  /** Releases every active reservation past its expiry; returns how many. */
+  async expireReservations(): Promise<number> {
+    const now = this.now();
+    let n = 0;
+    for (const id of await this.store.expiredReservations(now)) {
+      const r = await this.store.release(id, 'expired');
+      if (r) {
+        n += 1;
+        this.events.emit({ type: 'reservation_expired', time: now, reservation: r });
+      }
+    }
+    return n;
+  }
+
+  /** Usage with no reservation (OTLP, REST). Idempotent by record id. */
+  async record(inputs: readonly (UsageRecordInput | UsageRecord)[]): Promise<RecordResult[]> {
+    const records = inputs.map((r, i) => this.#price(parseWith(usageRecordSchema, r, `records[${i}]`)));
+    return this.recordPriced(records);
+  }
+
+  /** For sources that built and validated records themselves (the OTLP receiver). */
+  async recordPriced(records: readonly PricedRecord[]): Promise<RecordResult[]> {
+    const items = records.map((r) => this.#recordItem(r));
+    const outcomes = await this.store.record(items);
+    const now = this.now();
+    for (let i = 0; i < items.length; i++) {
+      if (!outcomes[i]!.duplicate) await this.#afterUsage(items[i]!, outcomes[i]!.counters, now);
+    }
+    return records.map((r, i) => ({ id: r.id, duplicate: outcomes[i]!.duplicate, cost: r.cost }));
+  }
+
+  price(record: UsageRecord): PricedRecord {
+    return this.#price(record);
+  }
+
+  #price(record: UsageRecord): PricedRecord {
+    const scope = filterScope(record.scope, this.#customLabels);
+    return { ...record, scope, cost: this.pricer.price(record) };
+  }
+
+  #recordItem(record: PricedRecord): RecordItem {
+    const labels = this.#labels(record.scope, record.provider, effectiveModel(record), record.operation, record.toolName);
+    const amounts = amountsFromUsage(record.usage, record.cost.nanoUsd, record.operation, record.durationMs);
+    const increments: CounterIncrement[] = [];
+    for (const b of this.#index.match(labels)) {
+      const window = b.window(this.clock, record.time);
+      increments.push({ counter: b.counter(b.groupOf(labels), window), used: amounts[b.spec.resource] });
+    }
+    return { record, increments };
+  }
+
+  async #afterUsage(item: RecordItem, counters: CounterValue[], now: number): Promise<void> {
+    this.events.emit({ type: 'usage_recorded', time: now, record: item.record });
+    for (let i = 0; i < item.increments.length; i++) {
+      const ref = item.increments[i]!.counter;
+      const budget = this.#budgets.get(ref.budgetId);
+      if (budget) await this.thresholds.observe(budget, ref, counters[i]!, now);
+    }
+  }
+}
