@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { CostResult } from '../pricing/cost.ts';
-import { tokenCount } from '../usage/token-usage.ts';
 import { GEN_AI_OPERATION } from '../semconv.ts';
 import type { TokenUsage } from '../usage/token-usage.ts';
+import { tokenCount } from '../usage/token-usage.ts';
 import type { Resource } from './budget-spec.ts';
 
 /** One call's size in every resource's counter unit (nano-USD, tokens, ms, counts). */
@@ -15,7 +15,11 @@ export const estimateSchema = z
     outputTokens: tokenCount.optional(),
     /** When the caller already knows the cost (e.g. a fixed-price tool). */
     costUsd: z.number().nonnegative('must not be negative').max(1e6, 'must be at most 1e6').optional(),
-    durationSeconds: z.number().nonnegative('must not be negative').max(86_400, 'must be at most 86400').optional(),
+    durationSeconds: z
+      .number()
+      .nonnegative('must not be negative')
+      .max(86_400, 'must be at most 86400')
+      .optional(),
   })
   .strict();
 export type Estimate = z.output<typeof estimateSchema>;

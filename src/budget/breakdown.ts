@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { parseWith } from '../errors.ts';
 import { USAGE_GROUP_FIELDS, type UsageAggregate } from '../store/store.ts';
-import type { BudgetEngine } from './engine.ts';
 import { emptyAggregate } from '../store/usage-aggregate.ts';
+import type { BudgetEngine } from './engine.ts';
 
 export const breakdownQuerySchema = z
   .object({
@@ -62,7 +62,12 @@ function sum(into: UsageAggregate, a: UsageAggregate): void {
 /** Usage grouped by agent, model, provider, operation, tool or scope label; biggest spend first. */
 export async function breakdown(engine: BudgetEngine, input: BreakdownQuery): Promise<Breakdown> {
   const q = parseWith(breakdownQuerySchema, input, 'breakdown');
-  const groups = await engine.store.aggregateUsage({ from: q.from, to: q.to, groupBy: q.by, filter: q.filter });
+  const groups = await engine.store.aggregateUsage({
+    from: q.from,
+    to: q.to,
+    groupBy: q.by,
+    filter: q.filter,
+  });
   groups.sort((a, b) => b.costNanoUsd - a.costNanoUsd || b.input + b.output - (a.input + a.output));
   const total = emptyAggregate({});
   for (const g of groups) sum(total, g);

@@ -22,7 +22,10 @@ export const DEFAULT_THRESHOLDS = [0.5, 0.75, 0.9, 1.0] as const;
 
 const budgetId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'ids are 1-128 letters, digits, . _ : - (starting with a letter or digit)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    'ids are 1-128 letters, digits, . _ : - (starting with a letter or digit)',
+  );
 
 /**
  * A selector value: `*` (label present, any value), a glob with `*` (e.g. `team-*`),
@@ -64,7 +67,10 @@ export const budgetSpecSchema = z
     criticalAt: z.number().gt(0).max(10).default(0.9),
     /** The limit is this share of the parent's limit (same resource). */
     parent: z
-      .object({ id: budgetId, allocationPercent: z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100') })
+      .object({
+        id: budgetId,
+        allocationPercent: z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100'),
+      })
       .strict()
       .optional(),
     /** What to do when the store is unreachable; default: HARD_LIMIT closed, others open. */
@@ -75,16 +81,29 @@ export const budgetSpecSchema = z
   .strict()
   .superRefine((b, ctx) => {
     if (b.limit === undefined && !b.parent) {
-      ctx.addIssue({ code: 'custom', path: ['limit'], message: 'is required unless the budget has a parent allocation' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limit'],
+        message: 'is required unless the budget has a parent allocation',
+      });
     }
     if (b.limit !== undefined && b.parent) {
-      ctx.addIssue({ code: 'custom', path: ['limit'], message: 'must not be set with parent: the limit is the parent share' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limit'],
+        message: 'must not be set with parent: the limit is the parent share',
+      });
     }
     const countResource = b.resource !== 'cost_usd' && b.resource !== 'duration_seconds';
     if (b.limit !== undefined && countResource && !Number.isInteger(b.limit)) {
-      ctx.addIssue({ code: 'custom', path: ['limit'], message: `must be a whole number for resource ${b.resource}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limit'],
+        message: `must be a whole number for resource ${b.resource}`,
+      });
     }
-    if (b.parent?.id === b.id) ctx.addIssue({ code: 'custom', path: ['parent', 'id'], message: 'a budget cannot be its own parent' });
+    if (b.parent?.id === b.id)
+      ctx.addIssue({ code: 'custom', path: ['parent', 'id'], message: 'a budget cannot be its own parent' });
     const sorted = [...b.thresholds].sort((x, y) => x - y);
     if (sorted.some((t, i) => i > 0 && t === sorted[i - 1])) {
       ctx.addIssue({ code: 'custom', path: ['thresholds'], message: 'must not repeat a value' });
@@ -125,14 +144,20 @@ export function resolveLimits(specs: ReadonlyMap<string, BudgetSpec>): Map<strin
     const known = out.get(id);
     if (known !== undefined) return known;
     const spec = specs.get(id);
-    if (!spec) throw new ValidationError('parent.id', `unknown parent budget ${JSON.stringify(id)}`, 'budget');
-    if (visiting.has(id)) throw new ValidationError('parent.id', `parent chain through ${id} forms a cycle`, `budget ${id}`);
+    if (!spec)
+      throw new ValidationError('parent.id', `unknown parent budget ${JSON.stringify(id)}`, 'budget');
+    if (visiting.has(id))
+      throw new ValidationError('parent.id', `parent chain through ${id} forms a cycle`, `budget ${id}`);
     visiting.add(id);
     let limit: number;
     if (spec.parent) {
       const parent = specs.get(spec.parent.id);
       if (!parent) {
-        throw new ValidationError('parent.id', `unknown parent budget ${JSON.stringify(spec.parent.id)}`, `budget ${id}`);
+        throw new ValidationError(
+          'parent.id',
+          `unknown parent budget ${JSON.stringify(spec.parent.id)}`,
+          `budget ${id}`,
+        );
       }
       if (parent.resource !== spec.resource) {
         throw new ValidationError(

@@ -1,7 +1,7 @@
 import type { Override } from '../store/store.ts';
-import { counterKey, type CounterRef } from '../store/store.ts';
+import { type CounterRef, counterKey } from '../store/store.ts';
 import type { BudgetSpec } from './budget-spec.ts';
-import { type PeriodClock, type PeriodWindow } from './period.ts';
+import type { PeriodClock, PeriodWindow } from './period.ts';
 import { type CompiledSelector, compileSelector, type Labels } from './selector.ts';
 
 /** A budget ready for the hot path: selector compiled, limit resolved to counter units. */
@@ -32,7 +32,8 @@ export class CompiledBudget {
   limitAt(group: string, now: number): number {
     let limit = this.baseLimit;
     for (const o of this.#overrides) {
-      if (o.expiresAt > now && o.createdAt <= now && (o.group === undefined || o.group === group)) limit += o.amount;
+      if (o.expiresAt > now && o.createdAt <= now && (o.group === undefined || o.group === group))
+        limit += o.amount;
     }
     return limit;
   }
@@ -48,7 +49,12 @@ export class CompiledBudget {
   }
 
   counter(group: string, window: PeriodWindow): CounterRef {
-    return { key: counterKey(this.spec.id, group, window.start), budgetId: this.spec.id, group, periodStart: window.start };
+    return {
+      key: counterKey(this.spec.id, group, window.start),
+      budgetId: this.spec.id,
+      group,
+      periodStart: window.start,
+    };
   }
 
   /** The counter cap the store enforces atomically; Infinity when this budget never denies. */

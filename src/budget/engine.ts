@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parseWith, ValidationError } from '../errors.ts';
 import type { CostResult } from '../pricing/cost.ts';
-import type { CounterIncrement, CounterValue, HoldSpec, RecordItem, Reservation, Store } from '../store/store.ts';
+import type {
+  CounterIncrement,
+  CounterValue,
+  HoldSpec,
+  RecordItem,
+  Reservation,
+  Store,
+} from '../store/store.ts';
 import { filterScope, type Scope, scopeSchema } from '../usage/scope.ts';
 import {
   effectiveModel,
@@ -11,7 +18,14 @@ import {
   type UsageRecordInput,
   usageRecordSchema,
 } from '../usage/usage-record.ts';
-import { type Amounts, amountsFromUsage, type Estimate, estimateCost, estimateSchema, usageFromEstimate } from './amounts.ts';
+import {
+  type Amounts,
+  amountsFromUsage,
+  type Estimate,
+  estimateCost,
+  estimateSchema,
+  usageFromEstimate,
+} from './amounts.ts';
 import { type BudgetSpec, parseBudgetSpec, resolveLimits } from './budget-spec.ts';
 import { CompiledBudget } from './compiled-budget.ts';
 import { combine, type Decision, evaluate } from './decision.ts';
@@ -142,7 +156,10 @@ export class BudgetEngine {
     if (!this.#specs.has(id)) return false;
     const children = [...this.#specs.values()].filter((s) => s.parent?.id === id).map((s) => s.id);
     if (children.length > 0) {
-      throw new ValidationError('id', `budget ${id} is the parent of ${children.join(', ')}; delete those first`);
+      throw new ValidationError(
+        'id',
+        `budget ${id} is the parent of ${children.join(', ')}; delete those first`,
+      );
     }
     const next = new Map(this.#specs);
     next.delete(id);
@@ -165,7 +182,12 @@ export class BudgetEngine {
     for (const b of this.#budgets.values()) b.setOverrides(all.filter((o) => o.budgetId === b.id));
   }
 
-  #audit(action: Parameters<Store['saveBudget']>[1]['action'], subject: string, author: string, detail: string) {
+  #audit(
+    action: Parameters<Store['saveBudget']>[1]['action'],
+    subject: string,
+    author: string,
+    detail: string,
+  ) {
     return { time: this.now(), action, subject, author, detail };
   }
 
@@ -202,7 +224,10 @@ export class BudgetEngine {
       cost = estimateCost(estimate, priced);
     }
     const durationMs = (estimate.durationSeconds ?? 0) * 1000;
-    return { amounts: amountsFromUsage(usage, cost.nanoUsd, call.operation, durationMs), unpriced: cost.unpriced };
+    return {
+      amounts: amountsFromUsage(usage, cost.nanoUsd, call.operation, durationMs),
+      unpriced: cost.unpriced,
+    };
   }
 
   // ---- check / reserve / commit / release / record ---------------------------------
@@ -230,7 +255,8 @@ export class BudgetEngine {
       ),
       unpriced,
     );
-    if (this.events.has('decision')) this.events.emit({ type: 'decision', time: now, operation: 'check', decision });
+    if (this.events.has('decision'))
+      this.events.emit({ type: 'decision', time: now, operation: 'check', decision });
     return decision;
   }
 
@@ -238,7 +264,8 @@ export class BudgetEngine {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const req = parseWith(reserveSchema, input, 'reservation');
     const ttl = req.ttlMs ?? this.#defaultTtlMs;
-    if (ttl > this.#maxTtlMs) throw new ValidationError('ttlMs', `must be at most ${this.#maxTtlMs} ms`, 'reservation');
+    if (ttl > this.#maxTtlMs)
+      throw new ValidationError('ttlMs', `must be at most ${this.#maxTtlMs} ms`, 'reservation');
     const labels = this.#labels(req.scope, req.provider, req.model, req.operation, req.tool);
     const matched = this.#index.match(labels);
     const { amounts, unpriced } = this.#estimateAmounts(req, req.estimate);
@@ -266,7 +293,16 @@ export class BudgetEngine {
         unpriced,
       );
     // Unpriced calls against cost budgets that deny them never reach the store.
-    const unpricedDeny = unpriced && entries.some((e) => !e.b.spec.shadow && e.b.spec.resource === 'cost_usd' && e.b.spec.unpriced === 'deny' && e.b.spec.policy !== 'IGNORE' && e.b.spec.policy !== 'WARN');
+    const unpricedDeny =
+      unpriced &&
+      entries.some(
+        (e) =>
+          !e.b.spec.shadow &&
+          e.b.spec.resource === 'cost_usd' &&
+          e.b.spec.unpriced === 'deny' &&
+          e.b.spec.policy !== 'IGNORE' &&
+          e.b.spec.policy !== 'WARN',
+      );
     if (unpricedDeny) {
       const decision = decide(await this.store.getCounters(entries.map((e) => e.ref)), new Set());
       this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
@@ -288,7 +324,8 @@ export class BudgetEngine {
       request: { scope: filterScope(req.scope, this.#customLabels) },
     };
     if (req.idempotencyKey !== undefined) reservation.idempotencyKey = req.idempotencyKey;
-    for (const k of ['provider', 'model', 'operation', 'tool'] as const) if (req[k] !== undefined) reservation.request[k] = req[k];
+    for (const k of ['provider', 'model', 'operation', 'tool'] as const)
+      if (req[k] !== undefined) reservation.request[k] = req[k];
     const outcome = await this.store.reserve(reservation, holds);
     if (!outcome.ok) {
       const decision = decide(outcome.counters, new Set(outcome.failed));
@@ -296,10 +333,14 @@ export class BudgetEngine {
       return { decision };
     }
     // Decide on the counters as they were before this hold was added.
-    const before = outcome.counters.map((c, i) => ({ used: c.used, reserved: c.reserved - (outcome.replayed ? 0 : holds[i]!.amount) }));
+    const before = outcome.counters.map((c, i) => ({
+      used: c.used,
+      reserved: c.reserved - (outcome.replayed ? 0 : holds[i]!.amount),
+    }));
     const decision = decide(before, new Set());
     this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
-    if (!outcome.replayed) this.events.emit({ type: 'reservation_created', time: now, reservation: outcome.reservation });
+    if (!outcome.replayed)
+      this.events.emit({ type: 'reservation_created', time: now, reservation: outcome.reservation });
     return { decision, reservation: outcome.reservation, replayed: outcome.replayed };
   }
 
@@ -335,7 +376,12 @@ export class BudgetEngine {
       const held = outcome.reservation.holds.find((h) => h.budgetId === inc.counter.budgetId)?.amount ?? 0;
       overage[inc.counter.budgetId] = inc.used - held;
     });
-    this.events.emit({ type: 'reservation_committed', time: now, reservation: outcome.reservation, late: outcome.status === 'late' });
+    this.events.emit({
+      type: 'reservation_committed',
+      time: now,
+      reservation: outcome.reservation,
+      late: outcome.status === 'late',
+    });
     await this.#afterUsage(item, outcome.counters, now);
     return { status: outcome.status, record, overage };
   }
@@ -387,7 +433,13 @@ export class BudgetEngine {
   }
 
   #recordItem(record: PricedRecord): RecordItem {
-    const labels = this.#labels(record.scope, record.provider, effectiveModel(record), record.operation, record.toolName);
+    const labels = this.#labels(
+      record.scope,
+      record.provider,
+      effectiveModel(record),
+      record.operation,
+      record.toolName,
+    );
     const amounts = amountsFromUsage(record.usage, record.cost.nanoUsd, record.operation, record.durationMs);
     const increments: CounterIncrement[] = [];
     for (const b of this.#index.match(labels)) {

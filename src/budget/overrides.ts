@@ -23,7 +23,8 @@ export type OverrideInput = z.input<typeof overrideSchema>;
 export async function setOverride(engine: BudgetEngine, input: OverrideInput): Promise<Override> {
   const o = parseWith(overrideSchema, input, 'override');
   const budget = engine.budget(o.budgetId);
-  if (!budget) throw new ValidationError('budgetId', `unknown budget ${JSON.stringify(o.budgetId)}`, 'override');
+  if (!budget)
+    throw new ValidationError('budgetId', `unknown budget ${JSON.stringify(o.budgetId)}`, 'override');
   const now = engine.now();
   const expiresAt = typeof o.expiresAt === 'number' ? o.expiresAt : Date.parse(o.expiresAt);
   if (expiresAt <= now) throw new ValidationError('expiresAt', 'must be in the future', 'override');
@@ -42,7 +43,13 @@ export async function setOverride(engine: BudgetEngine, input: OverrideInput): P
     action: 'override.set',
     subject: o.budgetId,
     author: o.author,
-    detail: JSON.stringify({ id: override.id, amount: o.amount, expiresAt, reason: o.reason, group: o.group }),
+    detail: JSON.stringify({
+      id: override.id,
+      amount: o.amount,
+      expiresAt,
+      reason: o.reason,
+      group: o.group,
+    }),
   });
   await engine.reloadOverrides();
   engine.events.emit({ type: 'override_set', time: now, override });

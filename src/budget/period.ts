@@ -26,7 +26,8 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 export const timeZoneSchema = z.string().superRefine((zone, ctx) => {
-  if (!isValidTimeZone(zone)) ctx.addIssue({ code: 'custom', message: `unknown IANA time zone ${JSON.stringify(zone)}` });
+  if (!isValidTimeZone(zone))
+    ctx.addIssue({ code: 'custom', message: `unknown IANA time zone ${JSON.stringify(zone)}` });
 });
 
 const LUXON_UNIT = { hour: 'hour', day: 'day', week: 'week', month: 'month' } as const;

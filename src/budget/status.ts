@@ -41,7 +41,12 @@ export interface StatusReport {
   isAnyCritical: boolean;
 }
 
-export function budgetStatus(b: CompiledBudget, row: CounterValueRow, now: number, periodEnd: number): BudgetStatus {
+export function budgetStatus(
+  b: CompiledBudget,
+  row: CounterValueRow,
+  now: number,
+  periodEnd: number,
+): BudgetStatus {
   const spec = b.spec;
   const limit = b.limitAt(row.group, now);
   const remaining = Math.max(0, limit - row.used - row.reserved);
@@ -89,7 +94,10 @@ export function budgetStatus(b: CompiledBudget, row: CounterValueRow, now: numbe
 type CounterValueRow = Pick<CounterRow, 'group' | 'periodStart' | 'used' | 'reserved'>;
 
 /** Status of every budget (or the given ones) for the current period. */
-export async function statusReport(engine: BudgetEngine, budgetIds?: readonly string[]): Promise<StatusReport> {
+export async function statusReport(
+  engine: BudgetEngine,
+  budgetIds?: readonly string[],
+): Promise<StatusReport> {
   const now = engine.now();
   const out: BudgetStatus[] = [];
   for (const b of engine.budgets()) {
@@ -98,7 +106,9 @@ export async function statusReport(engine: BudgetEngine, budgetIds?: readonly st
     let rows: CounterValueRow[];
     if (b.groupBy.length === 0) {
       const [value] = await engine.store.getCounters([b.counter('', window)]);
-      rows = [{ group: '', periodStart: window.start, used: value?.used ?? 0, reserved: value?.reserved ?? 0 }];
+      rows = [
+        { group: '', periodStart: window.start, used: value?.used ?? 0, reserved: value?.reserved ?? 0 },
+      ];
     } else {
       rows = await engine.store.listCounters(b.id, window.start);
     }

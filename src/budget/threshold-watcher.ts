@@ -23,7 +23,15 @@ export class ThresholdWatcher {
     if (spec.policy === 'IGNORE') return;
     const limit = budget.limitAt(ref.group, now);
     const utilization = limit > 0 ? counter.used / limit : Number.POSITIVE_INFINITY;
-    const point = { time: now, budgetId: spec.id, group: ref.group, periodStart: ref.periodStart, used: counter.used, limit, utilization };
+    const point = {
+      time: now,
+      budgetId: spec.id,
+      group: ref.group,
+      periodStart: ref.periodStart,
+      used: counter.used,
+      limit,
+      utilization,
+    };
     for (const threshold of spec.thresholds) {
       if (utilization < threshold) break;
       if (await this.#markOnce(`${ref.key}\u0000t${threshold}`)) {

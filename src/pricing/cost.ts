@@ -30,13 +30,22 @@ export interface CostResult {
   breakdownNanoUsd: CostBreakdown;
 }
 
-const ZERO_BREAKDOWN: CostBreakdown = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+const ZERO_BREAKDOWN: CostBreakdown = Object.freeze({
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  reasoning: 0,
+});
 
 /** The tier whose threshold the call's input passed (highest wins), else the base prices. */
 export function pricesFor(price: ModelPrice, inputTokens: number): { prices: TokenPrices; tier?: number } {
   let chosen: { prices: TokenPrices; tier?: number } = { prices: price };
   for (const tier of price.tiers ?? []) {
-    if (inputTokens > tier.aboveInputTokens && (chosen.tier === undefined || tier.aboveInputTokens > chosen.tier)) {
+    if (
+      inputTokens > tier.aboveInputTokens &&
+      (chosen.tier === undefined || tier.aboveInputTokens > chosen.tier)
+    ) {
       chosen = { prices: tier, tier: tier.aboveInputTokens };
     }
   }
@@ -84,9 +93,22 @@ export interface CostInput {
 export function computeCost({ usage, price, catalogVersion, providerNanoUsd }: CostInput): CostResult {
   if (!price) {
     if (providerNanoUsd !== undefined) {
-      return { nanoUsd: providerNanoUsd, providerNanoUsd, source: 'provider', unpriced: false, catalogVersion, breakdownNanoUsd: ZERO_BREAKDOWN };
+      return {
+        nanoUsd: providerNanoUsd,
+        providerNanoUsd,
+        source: 'provider',
+        unpriced: false,
+        catalogVersion,
+        breakdownNanoUsd: ZERO_BREAKDOWN,
+      };
     }
-    return { nanoUsd: 0, source: 'unpriced', unpriced: true, catalogVersion, breakdownNanoUsd: ZERO_BREAKDOWN };
+    return {
+      nanoUsd: 0,
+      source: 'unpriced',
+      unpriced: true,
+      catalogVersion,
+      breakdownNanoUsd: ZERO_BREAKDOWN,
+    };
   }
   const { prices, tier } = pricesFor(price, usage.input);
   const p = picoBreakdown(prices, usage);

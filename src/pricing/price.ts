@@ -63,7 +63,9 @@ export function formatUsd(nano: number, decimals = 6): string {
   const sign = nano < 0 ? '-' : '';
   const abs = Math.abs(Math.round(nano));
   const whole = Math.floor(abs / NANO_PER_USD);
-  const frac = String(abs % NANO_PER_USD).padStart(9, '0').slice(0, decimals);
+  const frac = String(abs % NANO_PER_USD)
+    .padStart(9, '0')
+    .slice(0, decimals);
   return `${sign}$${whole}${decimals > 0 ? `.${frac}` : ''}`;
 }
 

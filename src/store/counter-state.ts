@@ -32,7 +32,14 @@ export class CounterState {
   #row(ref: CounterRef): CounterRow {
     let row = this.counters.get(ref.key);
     if (!row) {
-      row = { key: ref.key, budgetId: ref.budgetId, group: ref.group, periodStart: ref.periodStart, used: 0, reserved: 0 };
+      row = {
+        key: ref.key,
+        budgetId: ref.budgetId,
+        group: ref.group,
+        periodStart: ref.periodStart,
+        used: 0,
+        reserved: 0,
+      };
       this.counters.set(ref.key, row);
     }
     this.dirtyCounters.add(ref.key);
@@ -50,7 +57,13 @@ export class CounterState {
   reserve(reservation: Reservation, holds: HoldSpec[]): ReserveOutcome {
     if (reservation.idempotencyKey !== undefined) {
       const prior = this.reservations.get(this.byIdempotencyKey.get(reservation.idempotencyKey) ?? '');
-      if (prior) return { ok: true, reservation: prior, counters: holds.map((h) => this.value(h.counter)), replayed: true };
+      if (prior)
+        return {
+          ok: true,
+          reservation: prior,
+          counters: holds.map((h) => this.value(h.counter)),
+          replayed: true,
+        };
     }
     const before = holds.map((h) => this.value(h.counter));
     const failed: number[] = [];
@@ -65,7 +78,8 @@ export class CounterState {
       return { used: row.used, reserved: row.reserved };
     });
     this.reservations.set(reservation.id, reservation);
-    if (reservation.idempotencyKey !== undefined) this.byIdempotencyKey.set(reservation.idempotencyKey, reservation.id);
+    if (reservation.idempotencyKey !== undefined)
+      this.byIdempotencyKey.set(reservation.idempotencyKey, reservation.id);
     this.dirtyReservations.add(reservation.id);
     return { ok: true, reservation, counters, replayed: false };
   }
@@ -101,7 +115,9 @@ export class CounterState {
     const late = r.state !== 'active';
     if (!late) this.#dropHolds(r);
     const counters = this.applyUsage(item);
-    const updated: Reservation = late ? { ...r, recordId: item.record.id } : { ...r, state: 'committed', recordId: item.record.id };
+    const updated: Reservation = late
+      ? { ...r, recordId: item.record.id }
+      : { ...r, state: 'committed', recordId: item.record.id };
     this.reservations.set(r.id, updated);
     this.dirtyReservations.add(r.id);
     return { status: late ? 'late' : 'committed', reservation: updated, counters };
@@ -123,7 +139,8 @@ export class CounterState {
 
   expired(now: number): string[] {
     const out: string[] = [];
-    for (const r of this.reservations.values()) if (r.state === 'active' && r.expiresAt <= now) out.push(r.id);
+    for (const r of this.reservations.values())
+      if (r.state === 'active' && r.expiresAt <= now) out.push(r.id);
     return out;
   }
 

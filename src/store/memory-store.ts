@@ -83,7 +83,8 @@ export class MemoryStore implements Store {
       return this.state.commit(reservationId, { ...item, increments: [] });
     }
     const outcome = this.state.commit(reservationId, item);
-    if (outcome.status === 'committed' || outcome.status === 'late') this.#records.set(item.record.id, item.record);
+    if (outcome.status === 'committed' || outcome.status === 'late')
+      this.#records.set(item.record.id, item.record);
     return outcome;
   }
   async release(reservationId: string, state: 'released' | 'expired'): Promise<Reservation | undefined> {

@@ -48,7 +48,10 @@ type RawUsage = Record<string, unknown>;
  * placeholder), each `message_delta` carries cumulative counts. A field present in
  * the latest delta replaces the earlier value; nothing is ever added up.
  */
-export function mergeAnthropicStreamUsage(start: RawUsage | undefined, lastDelta: RawUsage | undefined): RawUsage {
+export function mergeAnthropicStreamUsage(
+  start: RawUsage | undefined,
+  lastDelta: RawUsage | undefined,
+): RawUsage {
   const merged: RawUsage = { ...(start ?? {}) };
   if (lastDelta) {
     for (const [key, value] of Object.entries(lastDelta)) {

@@ -26,7 +26,6 @@ const responsesUsageSchema = z.looseObject({
 
 const embeddingsUsageSchema = z.looseObject({ prompt_tokens: count, total_tokens: count });
 
-
 /** `usage` of a chat.completions response (or the final usage chunk of a stream). */
 export function fromOpenAIChatUsage(raw: unknown): TokenUsage {
   const u = parseWith(chatUsageSchema, raw, 'OpenAI chat usage');
@@ -62,5 +61,12 @@ export function fromOpenAIResponsesUsage(raw: unknown): TokenUsage {
 /** `usage` of an embeddings response: input only. */
 export function fromOpenAIEmbeddingsUsage(raw: unknown): TokenUsage {
   const u = parseWith(embeddingsUsageSchema, raw, 'OpenAI embeddings usage');
-  return { input: u.prompt_tokens ?? 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0 };
+  return {
+    input: u.prompt_tokens ?? 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    reasoning: 0,
+  };
 }

@@ -17,7 +17,10 @@ export const LABEL_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export const labelName = z
   .string()
-  .regex(LABEL_NAME_PATTERN, 'label names are lower-case letters, digits and _ (at most 63), not starting with a digit');
+  .regex(
+    LABEL_NAME_PATTERN,
+    'label names are lower-case letters, digits and _ (at most 63), not starting with a digit',
+  );
 export const labelValue = z
   .string()
   .min(1, 'must not be empty')

@@ -55,10 +55,18 @@ export const usageRecordSchema = z
     usage: tokenUsageSchema,
     scope: scopeSchema.default({}),
     toolName: labelValue.optional(),
-    durationMs: z.number().nonnegative('must not be negative').max(MAX_DURATION_MS, 'must be at most 7 days').default(0),
+    durationMs: z
+      .number()
+      .nonnegative('must not be negative')
+      .max(MAX_DURATION_MS, 'must be at most 7 days')
+      .default(0),
     errorType: labelValue.optional(),
     usageSource: z.enum(['provider', 'missing']).default('provider'),
-    providerCostNanoUsd: z.number().int('must be whole nano-USD').nonnegative('must not be negative').optional(),
+    providerCostNanoUsd: z
+      .number()
+      .int('must be whole nano-USD')
+      .nonnegative('must not be negative')
+      .optional(),
   })
   .strict();
 

@@ -6,9 +6,18 @@ const utc = (iso: string) => Date.parse(iso);
 describe('periodWindow', () => {
   it('UTC day, hour and month', () => {
     const at = utc('2026-03-15T13:45:12.345Z');
-    expect(periodWindow('day', 'UTC', at)).toEqual({ start: utc('2026-03-15T00:00:00Z'), end: utc('2026-03-16T00:00:00Z') });
-    expect(periodWindow('hour', 'UTC', at)).toEqual({ start: utc('2026-03-15T13:00:00Z'), end: utc('2026-03-15T14:00:00Z') });
-    expect(periodWindow('month', 'UTC', at)).toEqual({ start: utc('2026-03-01T00:00:00Z'), end: utc('2026-04-01T00:00:00Z') });
+    expect(periodWindow('day', 'UTC', at)).toEqual({
+      start: utc('2026-03-15T00:00:00Z'),
+      end: utc('2026-03-16T00:00:00Z'),
+    });
+    expect(periodWindow('hour', 'UTC', at)).toEqual({
+      start: utc('2026-03-15T13:00:00Z'),
+      end: utc('2026-03-15T14:00:00Z'),
+    });
+    expect(periodWindow('month', 'UTC', at)).toEqual({
+      start: utc('2026-03-01T00:00:00Z'),
+      end: utc('2026-04-01T00:00:00Z'),
+    });
   });
 
   it('weeks start on Monday', () => {
@@ -39,7 +48,9 @@ describe('periodWindow', () => {
     expect(windowSeconds(periodWindow('day', 'Europe/Berlin', utc('2026-03-29T12:00:00Z')))).toBe(23 * 3600);
     expect(windowSeconds(periodWindow('day', 'Europe/Berlin', utc('2026-10-25T12:00:00Z')))).toBe(25 * 3600);
     // The week containing the spring change is 167 hours long.
-    expect(windowSeconds(periodWindow('week', 'Europe/Berlin', utc('2026-03-27T12:00:00Z')))).toBe(167 * 3600);
+    expect(windowSeconds(periodWindow('week', 'Europe/Berlin', utc('2026-03-27T12:00:00Z')))).toBe(
+      167 * 3600,
+    );
   });
 
   it('the repeated hour on a fall-back night is two distinct hour periods', () => {
@@ -66,7 +77,9 @@ describe('periodWindow', () => {
       end: utc('2027-01-01T00:00:00Z'),
     });
     // A month in a DST zone: March in Berlin is one hour short.
-    expect(windowSeconds(periodWindow('month', 'Europe/Berlin', utc('2026-03-10T00:00:00Z')))).toBe(31 * 86400 - 3600);
+    expect(windowSeconds(periodWindow('month', 'Europe/Berlin', utc('2026-03-10T00:00:00Z')))).toBe(
+      31 * 86400 - 3600,
+    );
     expect(periodWindow('day', 'UTC', utc('2028-02-29T10:00:00Z')).end).toBe(utc('2028-03-01T00:00:00Z'));
   });
 
