@@ -75,7 +75,7 @@ describe('reservation lifecycle', () => {
     const b = await engine.reserve({ ...call, idempotencyKey: 'k1' });
     expect(b.replayed).toBe(true);
     expect(b.reservation!.id).toBe(a.reservation!.id);
-    expect((await counters()).tok.reserved).toBe(2000);
+    expect((await counters()).tok!.reserved).toBe(2000);
   });
 
   it('release drops the holds once', async () => {
