@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseWith } from '../errors.ts';
 import { USAGE_GROUP_FIELDS, type UsageAggregate } from '../store/store.ts';
 import { emptyAggregate } from '../store/usage-aggregate.ts';
+import { parseWith } from '../validation/errors.ts';
 import type { BudgetEngine } from './engine.ts';
 
 export const breakdownQuerySchema = z

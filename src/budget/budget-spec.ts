@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseWith, ValidationError } from '../errors.ts';
 import { usdToNano } from '../pricing/price.ts';
 import { labelName } from '../usage/scope.ts';
+import { parseWith, ValidationError } from '../validation/errors.ts';
 import { periodSchema, timeZoneSchema } from './period.ts';
 
 export const RESOURCES = [

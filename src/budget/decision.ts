@@ -65,8 +65,10 @@ export function evaluate(input: EvaluateInput): BudgetDecision {
   const utilization = limit > 0 ? after / limit : Number.POSITIVE_INFINITY;
   const name = group ? `${spec.id}[${group}]` : spec.id;
   let decision: DecisionKind = 'allow';
-  let reason = `${name}: within limit`;
-  const describe = `${show(spec.resource, counter.used)} used + ${show(spec.resource, counter.reserved)} reserved + ${show(spec.resource, requested)} requested`;
+  let reason = '';
+  // Reason strings are only built for verdicts that carry one: allow is the hot path.
+  const describe = () =>
+    `${show(spec.resource, counter.used)} used + ${show(spec.resource, counter.reserved)} reserved + ${show(spec.resource, requested)} requested`;
   if (spec.policy === 'IGNORE') {
     reason = `${name}: tracked only (IGNORE)`;
   } else if (input.unpriced && spec.unpriced === 'deny' && spec.policy !== 'WARN') {
@@ -74,18 +76,19 @@ export function evaluate(input: EvaluateInput): BudgetDecision {
     reason = `${name}: the model has no price and this cost budget denies unpriced calls`;
   } else if (spec.policy === 'HARD_LIMIT' && (input.capFailed || after > limit)) {
     decision = 'deny';
-    reason = `${name}: ${describe} would pass the HARD limit of ${show(spec.resource, limit)}`;
+    reason = `${name}: ${describe()} would pass the HARD limit of ${show(spec.resource, limit)}`;
   } else if (spec.policy === 'SOFT_LIMIT' && (input.capFailed || after > budget.cap(limit))) {
     decision = 'deny';
-    reason = `${name}: ${describe} would pass the SOFT limit of ${show(spec.resource, limit)} plus ${spec.grace * 100}% grace`;
+    reason = `${name}: ${describe()} would pass the SOFT limit of ${show(spec.resource, limit)} plus ${spec.grace * 100}% grace`;
   } else if (spec.policy === 'SOFT_LIMIT' && after > limit) {
     decision = 'soft_limit';
-    reason = `${name}: ${describe} passes the SOFT limit of ${show(spec.resource, limit)} (within grace)`;
+    reason = `${name}: ${describe()} passes the SOFT limit of ${show(spec.resource, limit)} (within grace)`;
   } else if (spec.policy === 'WARN' && utilization >= (spec.thresholds[0] ?? 1)) {
     decision = 'warn';
     const passed = spec.thresholds.filter((t) => utilization >= t).at(-1) ?? 1;
     reason = `${name}: at ${(utilization * 100).toFixed(1)}% of ${show(spec.resource, limit)} (past the ${passed * 100}% threshold)`;
   }
+  if (reason === '') reason = 'within limit';
   const wouldDeny = decision === 'deny';
   if (spec.shadow && decision === 'deny') {
     decision = 'warn';

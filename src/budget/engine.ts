@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { parseWith, ValidationError } from '../errors.ts';
 import type { CostResult } from '../pricing/cost.ts';
 import type {
   CounterIncrement,
@@ -11,6 +10,7 @@ import type {
   Store,
 } from '../store/store.ts';
 import { filterScope, type Scope, scopeSchema } from '../usage/scope.ts';
+import { completeUsage, tokenUsageFieldsSchema } from '../usage/token-usage.ts';
 import {
   effectiveModel,
   type PricedRecord,
@@ -18,6 +18,8 @@ import {
   type UsageRecordInput,
   usageRecordSchema,
 } from '../usage/usage-record.ts';
+import { parseWith, ValidationError } from '../validation/errors.ts';
+import { fastSchema } from '../validation/fast-schema.ts';
 import {
   type Amounts,
   amountsFromUsage,
@@ -63,17 +65,43 @@ export const callSchema = z
   })
   .strict();
 export type CallInput = z.input<typeof callSchema>;
-type Call = z.output<typeof callSchema>;
+export type Call = z.output<typeof callSchema>;
 
 export const reserveSchema = callSchema.extend({
   ttlMs: z.number().int('must be whole milliseconds').positive('must be greater than zero').optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
 });
 export type ReserveInput = z.input<typeof reserveSchema>;
+const fastCall = fastSchema(callSchema, 'check');
+const fastReserve = fastSchema(reserveSchema, 'reservation');
+export type ReserveRequest = z.output<typeof reserveSchema>;
 
 /** The usage a commit reports; labels default to the reservation's. */
-export const commitSchema = usageRecordSchema.partial().extend({ usage: usageRecordSchema.shape.usage });
+const r = usageRecordSchema.shape;
+export const commitSchema = z
+  .object({
+    id: r.id.optional(),
+    time: r.time.optional(),
+    provider: r.provider.optional(),
+    operation: r.operation.optional(),
+    requestModel: r.requestModel.optional(),
+    responseModel: r.responseModel,
+    usage: tokenUsageFieldsSchema,
+    scope: scopeSchema.optional(),
+    toolName: r.toolName,
+    durationMs: z
+      .number()
+      .nonnegative('must not be negative')
+      .max(7 * 24 * 3600 * 1000, 'must be at most 7 days')
+      .optional(),
+    errorType: r.errorType,
+    usageSource: z.enum(['provider', 'missing']).optional(),
+    providerCostNanoUsd: r.providerCostNanoUsd,
+  })
+  .strict();
+const fastCommit = fastSchema(commitSchema, 'commit');
 export type CommitInput = z.input<typeof commitSchema>;
+export type CommitUsage = z.output<typeof commitSchema>;
 
 export interface ReserveResult {
   decision: Decision;
@@ -234,19 +262,24 @@ export class BudgetEngine {
 
   /** The decision a reservation would get now. No side effects besides a decision event. */
   async check(input: CallInput): Promise<Decision> {
-    const call = parseWith(callSchema, input, 'check');
+    return this.checkCall(fastCall.parse(input));
+  }
+
+  /** `check` for a call already validated against `callSchema` (the HTTP layer, the guard). */
+  async checkCall(call: Call): Promise<Decision> {
     const labels = this.#labels(call.scope, call.provider, call.model, call.operation, call.tool);
     const matched = this.#index.match(labels);
     const { amounts, unpriced } = this.#estimateAmounts(call, call.estimate);
     const now = this.now();
-    const refs = matched.map((b) => b.counter(b.groupOf(labels), b.window(this.clock, now)));
+    const windows = matched.map((b) => b.window(this.clock, now));
+    const refs = matched.map((b, i) => b.counter(b.groupOf(labels), windows[i]!));
     const counters = await this.store.getCounters(refs);
     const decision = combine(
       matched.map((b, i) =>
         evaluate({
           budget: b,
           group: refs[i]!.group,
-          window: b.window(this.clock, now),
+          window: windows[i]!,
           limit: b.limitAt(refs[i]!.group, now),
           counter: counters[i]!,
           requested: amounts[b.spec.resource],
@@ -262,7 +295,11 @@ export class BudgetEngine {
 
   /** Holds the estimate on every matching budget at once, or on none. */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const req = parseWith(reserveSchema, input, 'reservation');
+    return this.reserveCall(fastReserve.parse(input));
+  }
+
+  /** `reserve` for a request already validated against `reserveSchema`. */
+  async reserveCall(req: ReserveRequest): Promise<ReserveResult> {
     const ttl = req.ttlMs ?? this.#defaultTtlMs;
     if (ttl > this.#maxTtlMs)
       throw new ValidationError('ttlMs', `must be at most ${this.#maxTtlMs} ms`, 'reservation');
@@ -305,7 +342,8 @@ export class BudgetEngine {
       );
     if (unpricedDeny) {
       const decision = decide(await this.store.getCounters(entries.map((e) => e.ref)), new Set());
-      this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+      if (this.events.has('decision'))
+        this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
       return { decision };
     }
     const holds: HoldSpec[] = entries.map((e) => {
@@ -329,7 +367,8 @@ export class BudgetEngine {
     const outcome = await this.store.reserve(reservation, holds);
     if (!outcome.ok) {
       const decision = decide(outcome.counters, new Set(outcome.failed));
-      this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+      if (this.events.has('decision'))
+        this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
       return { decision };
     }
     // Decide on the counters as they were before this hold was added.
@@ -338,35 +377,43 @@ export class BudgetEngine {
       reserved: c.reserved - (outcome.replayed ? 0 : holds[i]!.amount),
     }));
     const decision = decide(before, new Set());
-    this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
-    if (!outcome.replayed)
+    if (this.events.has('decision'))
+      this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
+    if (!outcome.replayed && this.events.has('reservation_created'))
       this.events.emit({ type: 'reservation_created', time: now, reservation: outcome.reservation });
     return { decision, reservation: outcome.reservation, replayed: outcome.replayed };
   }
 
   /** Drops the holds and records the actual usage, whatever its size: overage is never dropped. */
   async commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
-    const actual = parseWith(commitSchema, input, 'commit');
+    return this.commitUsage(reservationId, fastCommit.parse(input));
+  }
+
+  /** `commit` for usage already validated against `commitSchema`. */
+  async commitUsage(reservationId: string, actual: CommitUsage): Promise<CommitResult> {
     const reservation = await this.store.getReservation(reservationId);
     if (!reservation) return { status: 'not_found' };
     const now = this.now();
     const req = reservation.request;
-    const record = this.#price(
-      parseWith(
-        usageRecordSchema,
-        {
-          ...actual,
-          id: actual.id ?? `reservation:${reservationId}`,
-          time: actual.time ?? now,
-          provider: actual.provider ?? req.provider ?? 'unknown',
-          operation: actual.operation ?? req.operation ?? 'chat',
-          requestModel: actual.requestModel ?? req.model ?? 'unknown',
-          scope: { ...req.scope, ...(actual.scope ?? {}) },
-          toolName: actual.toolName ?? req.tool,
-        },
-        'commit',
-      ),
-    );
+    // The commit body was validated above and the reservation's labels when it was
+    // made: the merged record needs no second parse.
+    const merged: UsageRecord = {
+      id: actual.id ?? `reservation:${reservationId}`,
+      time: actual.time ?? now,
+      provider: actual.provider ?? req.provider ?? 'unknown',
+      operation: actual.operation ?? req.operation ?? 'chat',
+      requestModel: actual.requestModel ?? req.model ?? 'unknown',
+      usage: completeUsage(actual.usage, 'commit usage'),
+      scope: actual.scope ? { ...req.scope, ...actual.scope } : req.scope,
+      durationMs: actual.durationMs ?? 0,
+      usageSource: actual.usageSource ?? 'provider',
+    };
+    const tool = actual.toolName ?? req.tool;
+    if (tool !== undefined) merged.toolName = tool;
+    if (actual.responseModel !== undefined) merged.responseModel = actual.responseModel;
+    if (actual.errorType !== undefined) merged.errorType = actual.errorType;
+    if (actual.providerCostNanoUsd !== undefined) merged.providerCostNanoUsd = actual.providerCostNanoUsd;
+    const record = this.#price(merged);
     const item = this.#recordItem(record);
     const outcome = await this.store.commit(reservationId, item);
     if (outcome.status === 'not_found') return { status: 'not_found' };
@@ -376,12 +423,13 @@ export class BudgetEngine {
       const held = outcome.reservation.holds.find((h) => h.budgetId === inc.counter.budgetId)?.amount ?? 0;
       overage[inc.counter.budgetId] = inc.used - held;
     });
-    this.events.emit({
-      type: 'reservation_committed',
-      time: now,
-      reservation: outcome.reservation,
-      late: outcome.status === 'late',
-    });
+    if (this.events.has('reservation_committed'))
+      this.events.emit({
+        type: 'reservation_committed',
+        time: now,
+        reservation: outcome.reservation,
+        late: outcome.status === 'late',
+      });
     await this.#afterUsage(item, outcome.counters, now);
     return { status: outcome.status, record, overage };
   }
@@ -400,7 +448,8 @@ export class BudgetEngine {
       const r = await this.store.release(id, 'expired');
       if (r) {
         n += 1;
-        this.events.emit({ type: 'reservation_expired', time: now, reservation: r });
+        if (this.events.has('reservation_expired'))
+          this.events.emit({ type: 'reservation_expired', time: now, reservation: r });
       }
     }
     return n;
@@ -424,12 +473,15 @@ export class BudgetEngine {
   }
 
   price(record: UsageRecord): PricedRecord {
-    return this.#price(record);
+    return this.#price({ ...record });
   }
 
+  /** Prices a record this engine built or parsed itself (mutated in place: no copy on the hot path). */
   #price(record: UsageRecord): PricedRecord {
-    const scope = filterScope(record.scope, this.#customLabels);
-    return { ...record, scope, cost: this.pricer.price(record) };
+    const priced = record as PricedRecord;
+    priced.scope = filterScope(record.scope, this.#customLabels);
+    priced.cost = this.pricer.price(record);
+    return priced;
   }
 
   #recordItem(record: PricedRecord): RecordItem {
@@ -450,7 +502,8 @@ export class BudgetEngine {
   }
 
   async #afterUsage(item: RecordItem, counters: CounterValue[], now: number): Promise<void> {
-    this.events.emit({ type: 'usage_recorded', time: now, record: item.record });
+    if (this.events.has('usage_recorded'))
+      this.events.emit({ type: 'usage_recorded', time: now, record: item.record });
     for (let i = 0; i < item.increments.length; i++) {
       const ref = item.increments[i]!.counter;
       const budget = this.#budgets.get(ref.budgetId);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { parseWith, ValidationError } from '../errors.ts';
 import type { Override } from '../store/store.ts';
+import { parseWith, ValidationError } from '../validation/errors.ts';
 import { toUnits } from './budget-spec.ts';
 import type { BudgetEngine } from './engine.ts';
 

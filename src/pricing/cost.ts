@@ -75,6 +75,47 @@ export function picoBreakdown(prices: TokenPrices, u: TokenUsage): Record<keyof 
   };
 }
 
+/**
+ * Total and per-type nano-USD. Almost every call's pico-USD figures stay below 2^53,
+ * where Number arithmetic on integers is exact; only larger (aggregated) records take
+ * the BigInt path. Either way the result is the same exact figure.
+ */
+function exactCost(prices: TokenPrices, u: TokenUsage): { total: number; parts: CostBreakdown } {
+  const cacheWrite = prices.cacheWrite ?? prices.input;
+  const cacheWrite1h = prices.cacheWrite1h ?? cacheWrite;
+  const reasoningApart = prices.reasoning !== undefined;
+  const input = (u.input - u.cacheRead - u.cacheWrite) * prices.input;
+  const cacheRead = u.cacheRead * (prices.cacheRead ?? prices.input);
+  const cacheWriteP = (u.cacheWrite - u.cacheWrite1h) * cacheWrite + u.cacheWrite1h * cacheWrite1h;
+  const output = (reasoningApart ? u.output - u.reasoning : u.output) * prices.output;
+  const reasoning = reasoningApart ? u.reasoning * (prices.reasoning ?? 0) : 0;
+  const sum = input + cacheRead + cacheWriteP + output + reasoning;
+  if (sum <= Number.MAX_SAFE_INTEGER) {
+    const round = (pico: number) => Math.floor((pico + PICO_PER_NANO / 2) / PICO_PER_NANO);
+    return {
+      total: round(sum),
+      parts: {
+        input: round(input),
+        cacheRead: round(cacheRead),
+        cacheWrite: round(cacheWriteP),
+        output: round(output),
+        reasoning: round(reasoning),
+      },
+    };
+  }
+  const p = picoBreakdown(prices, u);
+  return {
+    total: picoToNano(p.input + p.output + p.cacheRead + p.cacheWrite + p.reasoning),
+    parts: {
+      input: picoToNano(p.input),
+      output: picoToNano(p.output),
+      cacheRead: picoToNano(p.cacheRead),
+      cacheWrite: picoToNano(p.cacheWrite),
+      reasoning: picoToNano(p.reasoning),
+    },
+  };
+}
+
 const HALF_NANO = BigInt(PICO_PER_NANO / 2);
 const NANO = BigInt(PICO_PER_NANO);
 
@@ -111,15 +152,9 @@ export function computeCost({ usage, price, catalogVersion, providerNanoUsd }: C
     };
   }
   const { prices, tier } = pricesFor(price, usage.input);
-  const p = picoBreakdown(prices, usage);
-  const computedNanoUsd = picoToNano(p.input + p.output + p.cacheRead + p.cacheWrite + p.reasoning);
-  const breakdownNanoUsd: CostBreakdown = {
-    input: picoToNano(p.input),
-    output: picoToNano(p.output),
-    cacheRead: picoToNano(p.cacheRead),
-    cacheWrite: picoToNano(p.cacheWrite),
-    reasoning: picoToNano(p.reasoning),
-  };
+  const { total, parts } = exactCost(prices, usage);
+  const computedNanoUsd = total;
+  const breakdownNanoUsd = parts;
   const result: CostResult = {
     nanoUsd: providerNanoUsd ?? computedNanoUsd,
     computedNanoUsd,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../validation/errors.ts';
 import type { ModelPrice, PriceTier, TokenPrices } from './price.ts';
 import { formatPrice, scaledForMessage } from './price-config.ts';
 import { ALWAYS, ANY_PROVIDER } from './validate-price.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../validation/errors.ts';
 import {
   type ModelPrice,
   type PriceTier,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../validation/errors.ts';
 import type { ModelPrice, TokenPrices } from './price.ts';
 
 /** Provider of a custom entry written without one: it prices the model whoever serves it. */

@@ -23,6 +23,39 @@ export class CounterState {
   /** Changed since the last take of the dirty sets (SQLite persistence). */
   readonly dirtyCounters = new Set<string>();
   readonly dirtyReservations = new Set<string>();
+  /** Off for the memory store: nothing drains the dirty sets there, so they would only grow. */
+  readonly #trackDirty: boolean;
+
+  /** Finished reservation ids, oldest first, when `maxFinished` bounds how many are kept. */
+  #finished: string[] = [];
+  #finishedHead = 0;
+  readonly #maxFinished: number;
+
+  constructor({
+    trackDirty = true,
+    maxFinished = Number.POSITIVE_INFINITY,
+  }: { trackDirty?: boolean; maxFinished?: number } = {}) {
+    this.#trackDirty = trackDirty;
+    this.#maxFinished = maxFinished;
+  }
+
+  /** Remembers a finished reservation (for idempotent replays) and forgets the oldest past the bound. */
+  #finish(id: string): void {
+    if (this.#maxFinished === Number.POSITIVE_INFINITY) return;
+    this.#finished.push(id);
+    while (this.#finished.length - this.#finishedHead > this.#maxFinished) {
+      const old = this.reservations.get(this.#finished[this.#finishedHead]!);
+      this.#finishedHead += 1;
+      if (old && old.state !== 'active') {
+        this.reservations.delete(old.id);
+        if (old.idempotencyKey !== undefined) this.byIdempotencyKey.delete(old.idempotencyKey);
+      }
+    }
+    if (this.#finishedHead > 65_536) {
+      this.#finished = this.#finished.slice(this.#finishedHead);
+      this.#finishedHead = 0;
+    }
+  }
 
   value(ref: CounterRef): CounterValue {
     const row = this.counters.get(ref.key);
@@ -42,7 +75,7 @@ export class CounterState {
       };
       this.counters.set(ref.key, row);
     }
-    this.dirtyCounters.add(ref.key);
+    if (this.#trackDirty) this.dirtyCounters.add(ref.key);
     return row;
   }
 
@@ -55,6 +88,14 @@ export class CounterState {
   }
 
   reserve(reservation: Reservation, holds: HoldSpec[]): ReserveOutcome {
+    const same = this.reservations.get(reservation.id);
+    if (same)
+      return {
+        ok: true,
+        reservation: same,
+        counters: holds.map((h) => this.value(h.counter)),
+        replayed: true,
+      };
     if (reservation.idempotencyKey !== undefined) {
       const prior = this.reservations.get(this.byIdempotencyKey.get(reservation.idempotencyKey) ?? '');
       if (prior)
@@ -65,22 +106,28 @@ export class CounterState {
           replayed: true,
         };
     }
-    const before = holds.map((h) => this.value(h.counter));
-    const failed: number[] = [];
-    holds.forEach((h, i) => {
-      const v = before[i]!;
-      if (v.used + v.reserved + h.amount > h.cap) failed.push(i);
-    });
-    if (failed.length > 0) return { ok: false, failed, counters: before };
-    const counters = holds.map((h) => {
+    // Check every hold first, then apply them all: all or nothing.
+    let failed: number[] | undefined;
+    for (let i = 0; i < holds.length; i++) {
+      const h = holds[i]!;
+      const row = this.counters.get(h.counter.key);
+      if ((row ? row.used + row.reserved : 0) + h.amount > h.cap) {
+        failed ??= [];
+        failed.push(i);
+      }
+    }
+    if (failed) return { ok: false, failed, counters: holds.map((h) => this.value(h.counter)) };
+    const counters: CounterValue[] = new Array(holds.length);
+    for (let i = 0; i < holds.length; i++) {
+      const h = holds[i]!;
       const row = this.#row(h.counter);
       row.reserved += h.amount;
-      return { used: row.used, reserved: row.reserved };
-    });
+      counters[i] = { used: row.used, reserved: row.reserved };
+    }
     this.reservations.set(reservation.id, reservation);
     if (reservation.idempotencyKey !== undefined)
       this.byIdempotencyKey.set(reservation.idempotencyKey, reservation.id);
-    this.dirtyReservations.add(reservation.id);
+    if (this.#trackDirty) this.dirtyReservations.add(reservation.id);
     return { ok: true, reservation, counters, replayed: false };
   }
 
@@ -90,7 +137,7 @@ export class CounterState {
       if (!row) continue;
       // Never below zero: a hold is dropped once, but a restored snapshot could be older.
       row.reserved = Math.max(0, row.reserved - hold.amount);
-      this.dirtyCounters.add(hold.key);
+      if (this.#trackDirty) this.dirtyCounters.add(hold.key);
     }
   }
 
@@ -119,7 +166,7 @@ export class CounterState {
       ? { ...r, recordId: item.record.id }
       : { ...r, state: 'committed', recordId: item.record.id };
     this.reservations.set(r.id, updated);
-    this.dirtyReservations.add(r.id);
+    if (this.#trackDirty) this.dirtyReservations.add(r.id);
     return { status: late ? 'late' : 'committed', reservation: updated, counters };
   }
 
@@ -129,7 +176,8 @@ export class CounterState {
     this.#dropHolds(r);
     const updated: Reservation = { ...r, state };
     this.reservations.set(r.id, updated);
-    this.dirtyReservations.add(r.id);
+    this.#finish(r.id);
+    if (this.#trackDirty) this.dirtyReservations.add(r.id);
     return updated;
   }
 

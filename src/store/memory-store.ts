@@ -24,7 +24,9 @@ import { aggregateRecords, matchesQuery } from './usage-aggregate.ts';
 /** Everything in process memory: for tests and in-process trackers. Lost on exit. */
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
-  readonly state = new CounterState();
+  // Finished reservations are kept (for idempotent replays) up to a bound, so a
+  // long-running in-process tracker does not grow without limit.
+  readonly state = new CounterState({ trackDirty: false, maxFinished: 100_000 });
   readonly #budgets = new Map<string, BudgetSpec>();
   readonly #overrides = new Map<string, Override>();
   readonly #audit: AuditEntry[] = [];
@@ -63,7 +65,7 @@ export class MemoryStore implements Store {
     return had;
   }
   async listAudit(limit: number): Promise<AuditEntry[]> {
-    return this.#audit.slice(-limit).reverse();
+    return limit <= 0 ? [] : this.#audit.slice(-limit).reverse();
   }
 
   async getCounters(refs: readonly CounterRef[]): Promise<CounterValue[]> {
@@ -80,7 +82,10 @@ export class MemoryStore implements Store {
     const r = this.state.reservations.get(reservationId);
     if (r && r.state !== 'committed' && this.#records.has(item.record.id)) {
       // The record landed through another path already: count it once.
-      return this.state.commit(reservationId, { ...item, increments: [] });
+      const outcome = this.state.commit(reservationId, { ...item, increments: [] });
+      return outcome.status === 'not_found'
+        ? outcome
+        : { ...outcome, counters: item.increments.map((i) => this.state.value(i.counter)) };
     }
     const outcome = this.state.commit(reservationId, item);
     if (outcome.status === 'committed' || outcome.status === 'late')

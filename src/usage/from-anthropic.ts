@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../errors.ts';
+import { parseWith } from '../validation/errors.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // Anthropic's `input_tokens` EXCLUDES cache reads and cache writes, so the semconv

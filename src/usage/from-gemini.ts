@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../errors.ts';
+import { parseWith } from '../validation/errors.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // Gemini's promptTokenCount already includes cached tokens, but thoughtsTokenCount is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../errors.ts';
+import { parseWith } from '../validation/errors.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // OpenAI reports prompt tokens *including* cached ones and completion tokens

@@ -34,8 +34,10 @@ export const scopeSchema = z.record(labelName, labelValue);
  */
 export function filterScope(scope: Scope, customLabels: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(scope)) {
-    if ((STANDARD_SCOPE_LABELS as readonly string[]).includes(k) || customLabels.has(k)) out[k] = v;
+  for (const k in scope) {
+    if (STANDARD.has(k) || customLabels.has(k)) out[k] = scope[k]!;
   }
   return out;
 }
+
+const STANDARD: ReadonlySet<string> = new Set(STANDARD_SCOPE_LABELS);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../validation/errors.ts';
 
 /**
  * The one normalized token count, following the GenAI semconv inclusion rules:
@@ -24,6 +24,34 @@ export const tokenCount = z
   .int('must be a whole number of tokens')
   .nonnegative('must not be negative')
   .max(MAX_TOKENS_PER_CALL, `must be at most ${MAX_TOKENS_PER_CALL} tokens`);
+
+/** The counts as sent, each optional; `completeUsage` fills zeros and checks inclusion. */
+export const tokenUsageFieldsSchema = z
+  .object({
+    input: tokenCount.optional(),
+    output: tokenCount.optional(),
+    cacheRead: tokenCount.optional(),
+    cacheWrite: tokenCount.optional(),
+    cacheWrite1h: tokenCount.optional(),
+    reasoning: tokenCount.optional(),
+  })
+  .strict();
+export type TokenUsageFields = z.output<typeof tokenUsageFieldsSchema>;
+
+/** Absent counts are zero; the inclusion rules must hold (throws a ValidationError naming the field). */
+export function completeUsage(f: TokenUsageFields, what: string): TokenUsage {
+  return assertConsistent(
+    {
+      input: f.input ?? 0,
+      output: f.output ?? 0,
+      cacheRead: f.cacheRead ?? 0,
+      cacheWrite: f.cacheWrite ?? 0,
+      cacheWrite1h: f.cacheWrite1h ?? 0,
+      reasoning: f.reasoning ?? 0,
+    },
+    what,
+  );
+}
 
 export const tokenUsageSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseWith } from '../errors.ts';
 import type { CostResult } from '../pricing/cost.ts';
+import { parseWith } from '../validation/errors.ts';
 import { labelValue, type Scope, scopeSchema } from './scope.ts';
 import { type TokenUsage, tokenUsageSchema } from './token-usage.ts';
 

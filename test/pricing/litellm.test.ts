@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.ts';
 import { PriceCatalog } from '../../src/pricing/catalog.ts';
 import { parseLiteLLM, semconvProvider } from '../../src/pricing/litellm.ts';
 import { SHIPPED_CATALOG_VERSION } from '../../src/pricing/shipped-prices.ts';
+import { ValidationError } from '../../src/validation/errors.ts';
 import { NOV_2026, record, usage } from './helpers.ts';
 
 /** A small file in LiteLLM's format (per-token USD floats), shaped like the real entries. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.ts';
 import { parsePriceConfig, parsePriceEntry } from '../../src/pricing/price-config.ts';
+import { ValidationError } from '../../src/validation/errors.ts';
 
 /** The thrown error's message, asserting it is a ValidationError. */
 function rejection(fn: () => unknown): ValidationError {

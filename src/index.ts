@@ -1,0 +1,32 @@
+// Public API of the `bursar` package.
+
+export { type Breakdown, breakdown } from './budget/breakdown.ts';
+export { type BudgetSpec, type BudgetSpecInput, POLICIES, RESOURCES } from './budget/budget-spec.ts';
+export type { BudgetDecision, Decision, DecisionKind } from './budget/decision.ts';
+export {
+  BudgetEngine,
+  type CommitResult,
+  type EngineOptions,
+  type Pricer,
+  type ReserveResult,
+} from './budget/engine.ts';
+export type { BudgetEvent, BudgetEventType } from './budget/events.ts';
+export { deleteOverride, listOverrides, setOverride } from './budget/overrides.ts';
+export { PERIODS, type Period, periodWindow } from './budget/period.ts';
+export { type BudgetStatus, type StatusReport, snapshotHistory, statusReport } from './budget/status.ts';
+export { PriceCatalog } from './pricing/catalog.ts';
+export { type CostResult, computeCost } from './pricing/cost.ts';
+export { formatUsd, type ModelPrice } from './pricing/price.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { SqliteStore } from './store/sqlite-store.ts';
+export type { Store } from './store/store.ts';
+export { fromAnthropicUsage, mergeAnthropicStreamUsage } from './usage/from-anthropic.ts';
+export { fromGeminiUsage } from './usage/from-gemini.ts';
+export {
+  fromOpenAIChatUsage,
+  fromOpenAIEmbeddingsUsage,
+  fromOpenAIResponsesUsage,
+} from './usage/from-openai.ts';
+export type { TokenUsage } from './usage/token-usage.ts';
+export { type PricedRecord, parseUsageRecord, type UsageRecord } from './usage/usage-record.ts';
+export { ValidationError } from './validation/errors.ts';
