@@ -59,14 +59,16 @@ async function recordRate(name: string, maxBatch: number, inFlight: number, sync
   };
   const result = await measure(
     name,
+    // `inFlight` concurrent clients, each sending its next record when the last is acknowledged.
     async (n) => {
-      const pending = new Set<Promise<unknown>>();
-      for (let i = 0; i < n; i++) {
-        const p: Promise<unknown> = one().then(() => pending.delete(p));
-        pending.add(p);
-        if (pending.size >= inFlight) await Promise.race(pending);
-      }
-      await Promise.all(pending);
+      let started = 0;
+      const client = async () => {
+        while (started < n) {
+          started += 1;
+          await one();
+        }
+      };
+      await Promise.all(Array.from({ length: inFlight }, client));
     },
     { batch: maxBatch === 1 ? 2_000 : 20_000, rounds: 7, warmup: 1 },
   );

@@ -14,11 +14,12 @@ import { completeUsage, tokenUsageFieldsSchema } from '../usage/token-usage.ts';
 import {
   effectiveModel,
   type PricedRecord,
+  parseUsageRecord,
   type UsageRecord,
   type UsageRecordInput,
   usageRecordSchema,
 } from '../usage/usage-record.ts';
-import { parseWith, ValidationError } from '../validation/errors.ts';
+import { ValidationError } from '../validation/errors.ts';
 import { fastSchema } from '../validation/fast-schema.ts';
 import {
   type Amounts,
@@ -430,7 +431,8 @@ export class BudgetEngine {
         reservation: outcome.reservation,
         late: outcome.status === 'late',
       });
-    await this.#afterUsage(item, outcome.counters, now);
+    const after = this.#afterUsage(item, outcome.counters, now);
+    if (after) await after;
     return { status: outcome.status, record, overage };
   }
 
@@ -457,7 +459,7 @@ export class BudgetEngine {
 
   /** Usage with no reservation (OTLP, REST). Idempotent by record id. */
   async record(inputs: readonly (UsageRecordInput | UsageRecord)[]): Promise<RecordResult[]> {
-    const records = inputs.map((r, i) => this.#price(parseWith(usageRecordSchema, r, `records[${i}]`)));
+    const records = inputs.map((r, i) => this.#price(parseUsageRecord(r, `records[${i}]`)));
     return this.recordPriced(records);
   }
 
@@ -467,7 +469,9 @@ export class BudgetEngine {
     const outcomes = await this.store.record(items);
     const now = this.now();
     for (let i = 0; i < items.length; i++) {
-      if (!outcomes[i]!.duplicate) await this.#afterUsage(items[i]!, outcomes[i]!.counters, now);
+      if (outcomes[i]!.duplicate) continue;
+      const p = this.#afterUsage(items[i]!, outcomes[i]!.counters, now);
+      if (p) await p;
     }
     return records.map((r, i) => ({ id: r.id, duplicate: outcomes[i]!.duplicate, cost: r.cost }));
   }
@@ -501,13 +505,17 @@ export class BudgetEngine {
     return { record, increments };
   }
 
-  async #afterUsage(item: RecordItem, counters: CounterValue[], now: number): Promise<void> {
+  /** Events after usage landed. Returns a promise only when a threshold mark must be stored. */
+  #afterUsage(item: RecordItem, counters: CounterValue[], now: number): Promise<void> | undefined {
     if (this.events.has('usage_recorded'))
       this.events.emit({ type: 'usage_recorded', time: now, record: item.record });
+    let pending: Promise<void>[] | undefined;
     for (let i = 0; i < item.increments.length; i++) {
       const ref = item.increments[i]!.counter;
       const budget = this.#budgets.get(ref.budgetId);
-      if (budget) await this.thresholds.observe(budget, ref, counters[i]!, now);
+      const p = budget && this.thresholds.observe(budget, ref, counters[i]!, now);
+      if (p) (pending ??= []).push(p);
     }
+    return pending && Promise.all(pending).then(() => undefined);
   }
 }

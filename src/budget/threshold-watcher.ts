@@ -18,11 +18,31 @@ export class ThresholdWatcher {
     this.#events = events;
   }
 
-  async observe(budget: CompiledBudget, ref: CounterRef, counter: CounterValue, now: number): Promise<void> {
+  /**
+   * Synchronous unless a threshold is newly reached: the common call (nothing crossed,
+   * or crossings this process already marked) allocates no promise.
+   */
+  observe(
+    budget: CompiledBudget,
+    ref: CounterRef,
+    counter: CounterValue,
+    now: number,
+  ): Promise<void> | undefined {
     const spec = budget.spec;
-    if (spec.policy === 'IGNORE') return;
+    if (spec.policy === 'IGNORE') return undefined;
     const limit = budget.limitAt(ref.group, now);
     const utilization = limit > 0 ? counter.used / limit : Number.POSITIVE_INFINITY;
+    const first = spec.thresholds[0];
+    if (first === undefined || utilization < first) return undefined;
+    const due: [threshold: number, key: string][] = [];
+    for (const threshold of spec.thresholds) {
+      if (utilization < threshold) break;
+      const key = `${ref.key}\u0000t${threshold}`;
+      if (!this.#seen.has(key)) due.push([threshold, key]);
+    }
+    const exceededKey = `${ref.key}\u0000exceeded`;
+    const exceeded = counter.used > limit && !this.#seen.has(exceededKey);
+    if (due.length === 0 && !exceeded) return undefined;
     const point = {
       time: now,
       budgetId: spec.id,
@@ -32,15 +52,15 @@ export class ThresholdWatcher {
       limit,
       utilization,
     };
-    for (const threshold of spec.thresholds) {
-      if (utilization < threshold) break;
-      if (await this.#markOnce(`${ref.key}\u0000t${threshold}`)) {
-        this.#events.emit({ type: 'threshold_crossed', threshold, ...point });
+    return (async () => {
+      for (const [threshold, key] of due) {
+        if (await this.#markOnce(key)) {
+          this.#events.emit({ type: 'threshold_crossed', threshold, ...point });
+        }
       }
-    }
-    if (counter.used > limit && (await this.#markOnce(`${ref.key}\u0000exceeded`))) {
-      this.#events.emit({ type: 'budget_exceeded', ...point });
-    }
+      if (exceeded && (await this.#markOnce(exceededKey)))
+        this.#events.emit({ type: 'budget_exceeded', ...point });
+    })();
   }
 
   async #markOnce(key: string): Promise<boolean> {

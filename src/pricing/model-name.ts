@@ -57,7 +57,7 @@ export function modelCandidates(raw: string): string[] {
   for (const base of bases) {
     add(base);
     let current = base;
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const suffix of SNAPSHOT_SUFFIXES) {
         const stripped = current.replace(suffix, '');

@@ -152,12 +152,10 @@ function toModelPrice(entry: PriceEntry): ModelPrice {
   };
   if (entry.aliases?.length) price.aliases = [...entry.aliases];
   if (entry.tiers?.length) {
-    price.tiers = entry.tiers.map(
-      (tier): PriceTier => ({
-        aboveInputTokens: tier.aboveInputTokens,
-        ...tokenPricesFromUsdPerMTok(usdPrices(tier)),
-      }),
-    );
+    price.tiers = entry.tiers.map((tier): PriceTier => ({
+      aboveInputTokens: tier.aboveInputTokens,
+      ...tokenPricesFromUsdPerMTok(usdPrices(tier)),
+    }));
   }
   if (entry.free) price.free = true;
   return price;

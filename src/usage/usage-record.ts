@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { CostResult } from '../pricing/cost.ts';
-import { parseWith } from '../validation/errors.ts';
+import { fastSchema } from '../validation/fast-schema.ts';
 import { labelValue, type Scope, scopeSchema } from './scope.ts';
-import { type TokenUsage, tokenUsageSchema } from './token-usage.ts';
+import { completeUsage, type TokenUsage, tokenUsageFieldsSchema } from './token-usage.ts';
 
 /** How a record's token counts were obtained. Never 'estimated': bursar does not estimate usage. */
 export type UsageSource = 'provider' | 'missing';
@@ -52,7 +52,7 @@ export const usageRecordSchema = z
     operation: labelValue,
     requestModel: labelValue,
     responseModel: labelValue.optional(),
-    usage: tokenUsageSchema,
+    usage: tokenUsageFieldsSchema,
     scope: scopeSchema.default({}),
     toolName: labelValue.optional(),
     durationMs: z
@@ -72,8 +72,16 @@ export const usageRecordSchema = z
 
 export type UsageRecordInput = z.input<typeof usageRecordSchema>;
 
-export function parseUsageRecord(input: unknown): UsageRecord {
-  return parseWith(usageRecordSchema, input, 'usage record');
+const fastRecord = fastSchema(usageRecordSchema, 'usage record');
+
+/**
+ * Validates a record (every field, each count, the cache ⊂ input and reasoning ⊂
+ * output rules) and fills absent token counts with zero. Throws a ValidationError
+ * that names the field.
+ */
+export function parseUsageRecord(input: unknown, what = 'usage record'): UsageRecord {
+  const r = fastRecord.parse(input, what);
+  return { ...r, usage: completeUsage(r.usage, `${what}: usage`) };
 }
 
 /** The model a record is priced and grouped by: the response model when the provider named one. */

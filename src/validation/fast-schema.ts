@@ -12,7 +12,8 @@ import { parseWith } from './errors.ts';
  */
 export interface FastSchema<S extends z.ZodType> {
   readonly schema: S;
-  parse(input: unknown): z.output<S>;
+  /** `what` names the input in error messages (default: the name given at creation). */
+  parse(input: unknown, what?: string): z.output<S>;
 }
 
 // unicode: false measures strings in UTF-16 units, as zod's min/max do.
@@ -71,8 +72,8 @@ export function fastSchema<S extends z.ZodType>(schema: S, what: string): FastSc
     .map(([k, p]) => [k, p.default] as const);
   return {
     schema,
-    parse(input: unknown): z.output<S> {
-      if (!validate(input)) return parseWith(schema, input, what); // throws zod's message
+    parse(input: unknown, name = what): z.output<S> {
+      if (!validate(input)) return parseWith(schema, input, name); // throws zod's message
       if (defaults.length === 0) return input as z.output<S>;
       const out = { ...(input as Record<string, unknown>) };
       for (const [k, d] of defaults)
