@@ -124,3 +124,38 @@ export function combine(budgets: BudgetDecision[], unpriced: boolean): Decision 
   if (budgets.length === 0) reasons.push('no budget matches this call');
   return { allowed: decision !== 'deny', decision, reasons, budgets, unpriced };
 }
+
+/**
+ * The verdict when the store cannot be reached: each budget's `failMode` decides
+ * (default: HARD_LIMIT fails closed, every other policy fails open). Never a silent
+ * per-process limit: the reason says the store was unavailable.
+ */
+export function unavailable(
+  input: Omit<EvaluateInput, 'counter' | 'unpriced'>,
+  error: unknown,
+): BudgetDecision {
+  const { budget, group, window, limit, requested } = input;
+  const spec = budget.spec;
+  const mode = spec.failMode ?? (spec.policy === 'HARD_LIMIT' ? 'closed' : 'open');
+  const closed = mode === 'closed' && spec.policy !== 'IGNORE';
+  const name = group ? `${spec.id}[${group}]` : spec.id;
+  const why = error instanceof Error ? error.message : String(error);
+  const deny = closed && !spec.shadow;
+  return {
+    budgetId: spec.id,
+    group,
+    policy: spec.policy,
+    resource: spec.resource,
+    decision: deny ? 'deny' : 'warn',
+    wouldDeny: closed,
+    shadow: spec.shadow,
+    limit,
+    used: Number.NaN,
+    reserved: Number.NaN,
+    requested,
+    utilization: Number.NaN,
+    periodStart: window.start,
+    periodEnd: window.end,
+    reason: `${name}: budget store unavailable (${why}); failing ${closed ? 'closed' : 'open'}`,
+  };
+}

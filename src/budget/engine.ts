@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { CostResult } from '../pricing/cost.ts';
 import type {
   CounterIncrement,
@@ -9,33 +8,40 @@ import type {
   Reservation,
   Store,
 } from '../store/store.ts';
-import { filterScope, type Scope, scopeSchema } from '../usage/scope.ts';
-import { completeUsage, tokenUsageFieldsSchema } from '../usage/token-usage.ts';
+import { filterScope, type Scope } from '../usage/scope.ts';
 import {
   effectiveModel,
-  type PricedRecord,
   parseUsageRecord,
+  type PricedRecord,
   type UsageRecord,
   type UsageRecordInput,
-  usageRecordSchema,
 } from '../usage/usage-record.ts';
 import { ValidationError } from '../validation/errors.ts';
-import { fastSchema } from '../validation/fast-schema.ts';
-import {
-  type Amounts,
-  amountsFromUsage,
-  type Estimate,
-  estimateCost,
-  estimateSchema,
-  usageFromEstimate,
-} from './amounts.ts';
+import { type Amounts, amountsFromUsage, type Estimate, estimateCost, usageFromEstimate } from './amounts.ts';
 import { type BudgetSpec, parseBudgetSpec, resolveLimits } from './budget-spec.ts';
 import { CompiledBudget } from './compiled-budget.ts';
-import { combine, type Decision, evaluate } from './decision.ts';
+import { combine, type Decision, evaluate, unavailable } from './decision.ts';
 import { BudgetEvents } from './events.ts';
-import { PeriodClock } from './period.ts';
+import { PeriodClock, type PeriodWindow } from './period.ts';
+import {
+  type Call,
+  type CallInput,
+  type CommitInput,
+  type CommitResult,
+  type CommitUsage,
+  fastCall,
+  fastCommit,
+  fastReserve,
+  type RecordResult,
+  recordFromCommit,
+  type ReserveInput,
+  type ReserveRequest,
+  type ReserveResult,
+} from './requests.ts';
 import { type Labels, SelectorIndex } from './selector.ts';
 import { ThresholdWatcher } from './threshold-watcher.ts';
+
+export * from './requests.ts';
 
 /** Prices usage; the shared price catalog implements it. */
 export interface Pricer {
@@ -52,75 +58,6 @@ export interface EngineOptions {
   customLabels?: readonly string[];
   defaultTtlMs?: number;
   maxTtlMs?: number;
-}
-
-/** Who a call is for and what it is: the labels budget selectors match. */
-export const callSchema = z
-  .object({
-    scope: scopeSchema.default({}),
-    provider: z.string().min(1).max(256).optional(),
-    model: z.string().min(1).max(256).optional(),
-    operation: z.string().min(1).max(256).optional(),
-    tool: z.string().min(1).max(256).optional(),
-    estimate: estimateSchema.default({}),
-  })
-  .strict();
-export type CallInput = z.input<typeof callSchema>;
-export type Call = z.output<typeof callSchema>;
-
-export const reserveSchema = callSchema.extend({
-  ttlMs: z.number().int('must be whole milliseconds').positive('must be greater than zero').optional(),
-  idempotencyKey: z.string().min(1).max(256).optional(),
-});
-export type ReserveInput = z.input<typeof reserveSchema>;
-const fastCall = fastSchema(callSchema, 'check');
-const fastReserve = fastSchema(reserveSchema, 'reservation');
-export type ReserveRequest = z.output<typeof reserveSchema>;
-
-/** The usage a commit reports; labels default to the reservation's. */
-const r = usageRecordSchema.shape;
-export const commitSchema = z
-  .object({
-    id: r.id.optional(),
-    time: r.time.optional(),
-    provider: r.provider.optional(),
-    operation: r.operation.optional(),
-    requestModel: r.requestModel.optional(),
-    responseModel: r.responseModel,
-    usage: tokenUsageFieldsSchema,
-    scope: scopeSchema.optional(),
-    toolName: r.toolName,
-    durationMs: z
-      .number()
-      .nonnegative('must not be negative')
-      .max(7 * 24 * 3600 * 1000, 'must be at most 7 days')
-      .optional(),
-    errorType: r.errorType,
-    usageSource: z.enum(['provider', 'missing']).optional(),
-    providerCostNanoUsd: r.providerCostNanoUsd,
-  })
-  .strict();
-const fastCommit = fastSchema(commitSchema, 'commit');
-export type CommitInput = z.input<typeof commitSchema>;
-export type CommitUsage = z.output<typeof commitSchema>;
-
-export interface ReserveResult {
-  decision: Decision;
-  reservation?: Reservation;
-  replayed?: boolean;
-}
-
-export interface CommitResult {
-  status: 'committed' | 'duplicate' | 'late' | 'not_found';
-  record?: PricedRecord;
-  /** Per budget: actual minus held, in counter units (positive = overage, recorded in full). */
-  overage?: Record<string, number>;
-}
-
-export interface RecordResult {
-  id: string;
-  duplicate: boolean;
-  cost: CostResult;
 }
 
 /**
@@ -274,7 +211,22 @@ export class BudgetEngine {
     const now = this.now();
     const windows = matched.map((b) => b.window(this.clock, now));
     const refs = matched.map((b, i) => b.counter(b.groupOf(labels), windows[i]!));
-    const counters = await this.store.getCounters(refs);
+    let counters: CounterValue[];
+    try {
+      counters = await this.store.getCounters(refs);
+    } catch (error) {
+      return this.#unavailable(
+        matched.map((b, i) => ({
+          b,
+          window: windows[i]!,
+          group: refs[i]!.group,
+          requested: amounts[b.spec.resource],
+        })),
+        unpriced,
+        error,
+        'check',
+      );
+    }
     const decision = combine(
       matched.map((b, i) =>
         evaluate({
@@ -365,7 +317,12 @@ export class BudgetEngine {
     if (req.idempotencyKey !== undefined) reservation.idempotencyKey = req.idempotencyKey;
     for (const k of ['provider', 'model', 'operation', 'tool'] as const)
       if (req[k] !== undefined) reservation.request[k] = req[k];
-    const outcome = await this.store.reserve(reservation, holds);
+    let outcome: Awaited<ReturnType<Store['reserve']>>;
+    try {
+      outcome = await this.store.reserve(reservation, holds);
+    } catch (error) {
+      return { decision: this.#unavailable(entries, unpriced, error, 'reserve'), storeUnavailable: true };
+    }
     if (!outcome.ok) {
       const decision = decide(outcome.counters, new Set(outcome.failed));
       if (this.events.has('decision'))
@@ -385,6 +342,32 @@ export class BudgetEngine {
     return { decision, reservation: outcome.reservation, replayed: outcome.replayed };
   }
 
+  #unavailable(
+    entries: { b: CompiledBudget; window: PeriodWindow; group: string; requested: number }[],
+    unpriced: boolean,
+    error: unknown,
+    operation: 'check' | 'reserve',
+  ): Decision {
+    const now = this.now();
+    const decision = combine(
+      entries.map((e) =>
+        unavailable(
+          {
+            budget: e.b,
+            group: e.group,
+            window: e.window,
+            limit: e.b.limitAt(e.group, now),
+            requested: e.requested,
+          },
+          error,
+        ),
+      ),
+      unpriced,
+    );
+    if (this.events.has('decision')) this.events.emit({ type: 'decision', time: now, operation, decision });
+    return decision;
+  }
+
   /** Drops the holds and records the actual usage, whatever its size: overage is never dropped. */
   async commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
     return this.commitUsage(reservationId, fastCommit.parse(input));
@@ -395,25 +378,7 @@ export class BudgetEngine {
     const reservation = await this.store.getReservation(reservationId);
     if (!reservation) return { status: 'not_found' };
     const now = this.now();
-    const req = reservation.request;
-    // The commit body was validated above and the reservation's labels when it was
-    // made: the merged record needs no second parse.
-    const merged: UsageRecord = {
-      id: actual.id ?? `reservation:${reservationId}`,
-      time: actual.time ?? now,
-      provider: actual.provider ?? req.provider ?? 'unknown',
-      operation: actual.operation ?? req.operation ?? 'chat',
-      requestModel: actual.requestModel ?? req.model ?? 'unknown',
-      usage: completeUsage(actual.usage, 'commit usage'),
-      scope: actual.scope ? { ...req.scope, ...actual.scope } : req.scope,
-      durationMs: actual.durationMs ?? 0,
-      usageSource: actual.usageSource ?? 'provider',
-    };
-    const tool = actual.toolName ?? req.tool;
-    if (tool !== undefined) merged.toolName = tool;
-    if (actual.responseModel !== undefined) merged.responseModel = actual.responseModel;
-    if (actual.errorType !== undefined) merged.errorType = actual.errorType;
-    if (actual.providerCostNanoUsd !== undefined) merged.providerCostNanoUsd = actual.providerCostNanoUsd;
+    const merged = recordFromCommit(reservation, actual, now);
     const record = this.#price(merged);
     const item = this.#recordItem(record);
     const outcome = await this.store.commit(reservationId, item);
