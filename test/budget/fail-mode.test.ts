@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import type { CounterRef, CounterValue, HoldSpec, Reservation, ReserveOutcome } from '../../src/store/store.ts';
+import type {
+  CounterRef,
+  CounterValue,
+  HoldSpec,
+  Reservation,
+  ReserveOutcome,
+} from '../../src/store/store.ts';
 import { makeEngine } from '../helpers/engine.ts';
 
 /** A memory store that can be taken down, as a lost Redis or a failed disk would be. */
@@ -20,19 +26,34 @@ describe('store unavailable', () => {
   it('HARD budgets fail closed, others fail open, per-budget failMode overrides; reasons say why', async () => {
     const store = new FlakyStore();
     const { engine } = await makeEngine({ store });
-    await engine.putBudget({ id: 'hard', resource: 'requests', period: 'day', limit: 10, policy: 'HARD_LIMIT' });
+    await engine.putBudget({
+      id: 'hard',
+      resource: 'requests',
+      period: 'day',
+      limit: 10,
+      policy: 'HARD_LIMIT',
+    });
     await engine.putBudget({ id: 'warn', resource: 'requests', period: 'day', limit: 10, policy: 'WARN' });
     store.down = true;
     const d = await engine.check({ scope: {} });
     expect(d.decision).toBe('deny');
-    expect(d.budgets.find((b) => b.budgetId === 'hard')!.reason).toBe('hard: budget store unavailable (connection refused); failing closed');
+    expect(d.budgets.find((b) => b.budgetId === 'hard')!.reason).toBe(
+      'hard: budget store unavailable (connection refused); failing closed',
+    );
     expect(d.budgets.find((b) => b.budgetId === 'warn')!.reason).toContain('failing open');
     const r = await engine.reserve({ scope: {} });
     expect(r.storeUnavailable).toBe(true);
     expect(r.reservation).toBeUndefined();
     expect(r.decision.allowed).toBe(false);
 
-    await engine.putBudget({ id: 'hard', resource: 'requests', period: 'day', limit: 10, policy: 'HARD_LIMIT', failMode: 'open' });
+    await engine.putBudget({
+      id: 'hard',
+      resource: 'requests',
+      period: 'day',
+      limit: 10,
+      policy: 'HARD_LIMIT',
+      failMode: 'open',
+    });
     const open = await engine.reserve({ scope: {} });
     expect(open.decision.allowed).toBe(true);
     expect(open.decision.decision).toBe('warn');
@@ -47,7 +68,14 @@ describe('store unavailable', () => {
   it('a WARN budget with failMode closed denies while the store is down', async () => {
     const store = new FlakyStore();
     const { engine } = await makeEngine({ store });
-    await engine.putBudget({ id: 'w', resource: 'requests', period: 'day', limit: 10, policy: 'WARN', failMode: 'closed' });
+    await engine.putBudget({
+      id: 'w',
+      resource: 'requests',
+      period: 'day',
+      limit: 10,
+      policy: 'WARN',
+      failMode: 'closed',
+    });
     store.down = true;
     expect((await engine.check({ scope: {} })).decision).toBe('deny');
   });
