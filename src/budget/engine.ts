@@ -160,7 +160,7 @@ export class BudgetEngine {
   // ---- matching -----------------------------------------------------------------
 
   #labels(scope: Scope, provider?: string, model?: string, operation?: string, tool?: string): Labels {
-    const labels: Record<string, string | undefined> = { ...filterScope(scope, this.#customLabels) };
+    const labels: Record<string, string | undefined> = filterScope(scope, this.#customLabels);
     if (provider !== undefined) labels.provider = provider;
     if (model !== undefined) labels.model = model;
     if (operation !== undefined) labels.operation = operation;

@@ -26,7 +26,7 @@ export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   // Finished reservations are kept (for idempotent replays) up to a bound, so a
   // long-running in-process tracker does not grow without limit.
-  readonly state = new CounterState({ trackDirty: false, maxFinished: 100_000 });
+  readonly state = new CounterState({ trackDirty: false, maxFinished: 10_000 });
   readonly #budgets = new Map<string, BudgetSpec>();
   readonly #overrides = new Map<string, Override>();
   readonly #audit: AuditEntry[] = [];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { callSchema, commitSchema, reserveSchema } from '../../src/budget/engine.ts';
 import { tokenUsageSchema } from '../../src/usage/token-usage.ts';
+import { usageRecordSchema } from '../../src/usage/usage-record.ts';
 import { fastSchema } from '../../src/validation/fast-schema.ts';
 
 // Mostly valid values, with the edges where two validators are most likely to
@@ -86,6 +87,24 @@ const commit = fc.record(
   },
   { requiredKeys: ['usage'] },
 );
+const record = fc.record(
+  {
+    id: often(label, fc.constant(undefined)),
+    time: often(fc.integer({ min: 946_684_800_000, max: 7_258_118_400_000 }), fc.constantFrom(0, 1.5, undefined)),
+    provider: label,
+    operation: label,
+    requestModel: label,
+    responseModel: maybe(label),
+    usage,
+    scope: maybe(scope),
+    toolName: maybe(label),
+    durationMs: maybe(amount),
+    errorType: maybe(label),
+    usageSource: maybe(often(fc.constantFrom('provider', 'missing'), fc.constant('estimated'))),
+    providerCostNanoUsd: maybe(count),
+  },
+  { requiredKeys: ['provider', 'operation', 'requestModel', 'usage'] },
+);
 
 function agree(schema: z.ZodType, fast: { parse(i: unknown): unknown }, input: unknown): boolean {
   const slow = schema.safeParse(input);
@@ -106,6 +125,7 @@ describe('fastSchema gives zod’s verdicts', () => {
     ['check', callSchema, call],
     ['reserve', reserveSchema, reserve],
     ['commit', commitSchema, commit],
+    ['usage record', usageRecordSchema, record],
   ] as const) {
     it(`${name}: 20,000 random and edge-case inputs`, () => {
       const fast = fastSchema(schema, 'test');
