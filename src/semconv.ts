@@ -131,6 +131,10 @@ export const METRIC_GEN_AI_CLIENT_INFERENCE_USAGE = {
 } as const;
 /** bursar's own cost counter, priced from the shared catalog. */
 export const METRIC_BURSAR_CLIENT_COST = 'bursar.client.cost';
+/** Calls whose response carried no usage (never estimated: counted here instead). */
+export const METRIC_BURSAR_CLIENT_USAGE_MISSING = 'bursar.client.usage.missing';
+/** Provider SDK versions the instrumentation could not patch. */
+export const METRIC_BURSAR_INSTRUMENTATION_SKIPPED = 'bursar.instrumentation.skipped';
 
 /** Bucket boundaries the GenAI metrics spec gives for gen_ai.client.token.usage. */
 export const TOKEN_USAGE_BUCKETS = [

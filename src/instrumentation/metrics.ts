@@ -1,0 +1,142 @@
+import { type Attributes, type Counter, type Histogram, type Meter, ValueType } from '@opentelemetry/api';
+import {
+  ATTR_GEN_AI_TOKEN_TYPE,
+  GEN_AI_TOKEN_TYPE,
+  METRIC_BURSAR_CLIENT_COST,
+  METRIC_BURSAR_CLIENT_USAGE_MISSING,
+  METRIC_GEN_AI_CLIENT_INFERENCE_USAGE,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  OPERATION_DURATION_BUCKETS,
+  TOKEN_USAGE_BUCKETS,
+} from '../semconv.ts';
+import type { TokenUsage } from '../usage/token-usage.ts';
+
+/**
+ * The GenAI client instruments, recorded from the response itself (never read back
+ * from spans), so they survive trace sampling. Attribute sets are cached per distinct
+ * combination and reused: building and hashing a fresh object per call would cost
+ * more than the recording.
+ */
+export class GenAiMetrics {
+  readonly #tokenUsage: Histogram;
+  readonly #duration: Histogram;
+  readonly #ttfc: Histogram;
+  readonly #perChunk: Histogram;
+  readonly #cost: Counter;
+  readonly #missing: Counter;
+  readonly #dev: Record<keyof typeof METRIC_GEN_AI_CLIENT_INFERENCE_USAGE, Counter> | undefined;
+  readonly #byTokenType = new Map<Attributes, { input: Attributes; output: Attributes }>();
+
+  constructor(meter: Meter, latestExperimental: boolean) {
+    this.#tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
+      description: 'Number of input and output tokens used.',
+      unit: '{token}',
+      valueType: ValueType.INT,
+      advice: { explicitBucketBoundaries: [...TOKEN_USAGE_BUCKETS] },
+    });
+    this.#duration = meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
+      description: 'GenAI operation duration.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
+    });
+    this.#ttfc = meter.createHistogram(METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK, {
+      description: 'Time to receive the first chunk of a streamed response.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
+    });
+    this.#perChunk = meter.createHistogram(METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK, {
+      description: 'Time between consecutive chunks of a streamed response.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
+    });
+    this.#cost = meter.createCounter(METRIC_BURSAR_CLIENT_COST, {
+      description: 'Cost of GenAI calls priced from the bursar price catalog, in integer nano-USD.',
+      unit: '{nanoUSD}',
+      valueType: ValueType.INT,
+    });
+    this.#missing = meter.createCounter(METRIC_BURSAR_CLIENT_USAGE_MISSING, {
+      description: 'GenAI calls whose response carried no usage: counted, never estimated.',
+      unit: '{call}',
+      valueType: ValueType.INT,
+    });
+    if (latestExperimental) {
+      const c = (name: string, description: string) =>
+        meter.createCounter(name, { description, unit: '{token}', valueType: ValueType.INT });
+      const n = METRIC_GEN_AI_CLIENT_INFERENCE_USAGE;
+      this.#dev = {
+        input: c(n.input, 'Input tokens, cache included.'),
+        output: c(n.output, 'Output tokens, reasoning included.'),
+        cacheRead: c(n.cacheRead, 'Input tokens served from a provider cache.'),
+        cacheWrite: c(n.cacheWrite, 'Input tokens written to a provider cache.'),
+        reasoning: c(n.reasoning, 'Output tokens spent on reasoning.'),
+      };
+    }
+  }
+
+  #tokenTypeAttrs(attrs: Attributes): { input: Attributes; output: Attributes } {
+    let pair = this.#byTokenType.get(attrs);
+    if (!pair) {
+      pair = {
+        input: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.INPUT }),
+        output: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.OUTPUT }),
+      };
+      if (this.#byTokenType.size > 2000) this.#byTokenType.clear();
+      this.#byTokenType.set(attrs, pair);
+    }
+    return pair;
+  }
+
+  /** `attrs` must come from an AttributeCache so that it is reused across calls. */
+  record(
+    attrs: Attributes,
+    durationS: number,
+    usage: TokenUsage | undefined,
+    costNanoUsd: number | undefined,
+  ): void {
+    this.#duration.record(durationS, attrs);
+    if (!usage) this.#missing.add(1, attrs);
+    if (usage) {
+      const t = this.#tokenTypeAttrs(attrs);
+      this.#tokenUsage.record(usage.input, t.input);
+      this.#tokenUsage.record(usage.output, t.output);
+      if (this.#dev) {
+        this.#dev.input.add(usage.input, attrs);
+        this.#dev.output.add(usage.output, attrs);
+        if (usage.cacheRead) this.#dev.cacheRead.add(usage.cacheRead, attrs);
+        if (usage.cacheWrite) this.#dev.cacheWrite.add(usage.cacheWrite, attrs);
+        if (usage.reasoning) this.#dev.reasoning.add(usage.reasoning, attrs);
+      }
+    }
+    if (costNanoUsd) this.#cost.add(costNanoUsd, attrs);
+  }
+
+  timeToFirstChunk(attrs: Attributes, seconds: number): void {
+    this.#ttfc.record(seconds, attrs);
+  }
+
+  timePerChunk(attrs: Attributes, seconds: number): void {
+    this.#perChunk.record(seconds, attrs);
+  }
+}
+
+/** Reuses one frozen attribute object per distinct tuple of values. */
+export class AttributeCache {
+  readonly #cache = new Map<string, Attributes>();
+  readonly #max: number;
+  constructor(max = 2000) {
+    this.#max = max;
+  }
+  get(values: readonly (string | number | undefined)[], build: () => Attributes): Attributes {
+    const key = values.join('\u0000');
+    let attrs = this.#cache.get(key);
+    if (!attrs) {
+      attrs = Object.freeze(build());
+      if (this.#cache.size >= this.#max) this.#cache.clear();
+      this.#cache.set(key, attrs);
+    }
+    return attrs;
+  }
+}

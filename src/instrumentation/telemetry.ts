@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Attributes,
+  metrics,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { Pricer } from '../budget/engine.ts';
+import {
+  ATTR_BURSAR_COST_USD,
+  ATTR_BURSAR_SCOPE_PREFIX,
+  ATTR_BURSAR_USAGE_SOURCE,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from '../semconv.ts';
+import type { Scope } from '../usage/scope.ts';
+import type { PricedRecord } from '../usage/usage-record.ts';
+import type { GenAiRequest, GenAiResult } from './call.ts';
+import { AttributeCache, GenAiMetrics } from './metrics.ts';
+import { requestAttributes } from './request-attributes.ts';
+import { currentScope } from './scope.ts';
+import { type InstrumentationSettings, settingsFrom } from './settings.ts';
+
+/** Receives every usage record the instrumentation produces (the tracker, the guard). */
+export type RecordListener = (record: PricedRecord, call: CallTracker) => void;
+
+const NANO = 1e9;
+
+/**
+ * Turns provider calls into GenAI spans, metric points and usage records. Adapters
+ * call `start()` when a call is made and `end()` exactly once on every way out
+ * (CallTracker makes the second and later calls no-ops).
+ */
+export class GenAiTelemetry {
+  readonly settings: InstrumentationSettings;
+  readonly pricer: Pricer;
+  readonly #listeners = new Set<RecordListener>();
+  readonly #attrs = new AttributeCache();
+  #tracer: Tracer | undefined;
+  #metrics: { provider: unknown; m: GenAiMetrics } | undefined;
+
+  constructor(pricer: Pricer, settings: Partial<InstrumentationSettings> = {}) {
+    this.pricer = pricer;
+    this.settings = settingsFrom(settings);
+  }
+
+  get tracer(): Tracer {
+    // A ProxyTracer follows a provider registered after patching (NodeSDK.start() later).
+    this.#tracer ??= this.settings.tracerProvider?.getTracer('bursar') ?? trace.getTracer('bursar');
+    return this.#tracer;
+  }
+
+  /** Metric instruments for the current global MeterProvider (recreated if it changes). */
+  get metrics(): GenAiMetrics {
+    const provider = this.settings.meterProvider ?? metrics.getMeterProvider();
+    if (this.#metrics?.provider !== provider) {
+      this.#metrics = {
+        provider,
+        m: new GenAiMetrics(provider.getMeter('bursar'), this.settings.latestExperimental),
+      };
+    }
+    return this.#metrics.m;
+  }
+
+  onRecord(listener: RecordListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(req: GenAiRequest): CallTracker {
+    const scope = currentScope();
+    const span = this.tracer.startSpan(`${req.operation} ${req.model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: requestAttributes(req, scope, this.settings.captureContent),
+    });
+    return new CallTracker(this, req, span, scope);
+  }
+
+  /** Frozen metric attributes, reused for every call with the same values. */
+  metricAttributes(
+    req: GenAiRequest,
+    responseModel: string | undefined,
+    errorType: string | undefined,
+    scope: Scope,
+  ): Attributes {
+    const labels = this.settings.metricScopeLabels;
+    const scoped = labels.map((l) => scope[l]);
+    return this.#attrs.get(
+      [
+        req.operation,
+        req.provider,
+        req.model,
+        responseModel,
+        req.serverAddress,
+        req.serverPort,
+        errorType,
+        ...scoped,
+      ],
+      () => {
+        const a: Attributes = {
+          [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+          [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+          [ATTR_GEN_AI_REQUEST_MODEL]: req.model,
+        };
+        if (responseModel !== undefined) a[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+        if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
+        if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;
+        if (errorType !== undefined) a[ATTR_ERROR_TYPE] = errorType;
+        labels.forEach((l, i) => {
+          if (scoped[i] !== undefined) a[`${ATTR_BURSAR_SCOPE_PREFIX}${l}`] = scoped[i];
+        });
+        return a;
+      },
+    );
+  }
+
+  emit(record: PricedRecord, call: CallTracker): void {
+    for (const l of this.#listeners) {
+      try {
+        l(record, call);
+      } catch (error) {
+        console.error('bursar: usage listener failed:', error);
+      }
+    }
+  }
+}
+
+/** The low-cardinality error.type of a failure: the HTTP status when there is one, else the class name. */
+export function errorType(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number') return String(status);
+    const name = (error as { name?: unknown }).name;
+    if (
+      name === 'AbortError' ||
+      (error as { constructor?: { name?: string } }).constructor?.name === 'APIUserAbortError'
+    ) {
+      return 'cancelled';
+    }
+    if (typeof name === 'string' && name !== 'Error') return name;
+    return (error as { constructor?: { name?: string } }).constructor?.name ?? '_OTHER';
+  }
+  return '_OTHER';
+}
+
+/** One provider call in flight. `end()` takes effect once. */
+export class CallTracker {
+  readonly request: GenAiRequest;
+  readonly span: Span;
+  readonly scope: Scope;
+  readonly #t: GenAiTelemetry;
+  readonly #start = performance.now();
+  #lastChunk = 0;
+  #chunks = 0;
+  #ended = false;
+  /** The record this call produced, once ended. */
+  record: PricedRecord | undefined;
+
+  constructor(t: GenAiTelemetry, request: GenAiRequest, span: Span, scope: Scope) {
+    this.#t = t;
+    this.request = request;
+    this.span = span;
+    this.scope = scope;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Marks the arrival of a streamed chunk (time to first chunk, time between chunks). */
+  chunk(): void {
+    const now = performance.now();
+    if (this.#chunks === 0) {
+      const ttfc = (now - this.#start) / 1000;
+      this.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
+      this.#t.metrics.timeToFirstChunk(
+        this.#t.metricAttributes(this.request, undefined, undefined, this.scope),
+        ttfc,
+      );
+    } else {
+      this.#t.metrics.timePerChunk(
+        this.#t.metricAttributes(this.request, undefined, undefined, this.scope),
+        (now - this.#lastChunk) / 1000,
+      );
+    }
+    this.#lastChunk = now;
+    this.#chunks += 1;
+  }
+
+  /**
+   * Ends the span, records the metrics and emits the usage record. `result` holds
+   * whatever the provider reported, even on early exit; `error` marks a failure.
+   */
+  end(result: GenAiResult | undefined, error?: unknown): PricedRecord | undefined {
+    if (this.#ended) return undefined;
+    this.#ended = true;
+    const durationMs = performance.now() - this.#start;
+    const span = this.span;
+    const req = this.request;
+    const err = error === undefined ? undefined : errorType(error);
+    const usage = result?.usage;
+    if (result?.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, result.responseId);
+    if (result?.responseModel !== undefined)
+      span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, result.responseModel);
+    if (result?.finishReasons?.length)
+      span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, result.finishReasons);
+    if (usage) {
+      span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.input);
+      span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.output);
+      if (usage.cacheRead) span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
+      if (usage.cacheWrite)
+        span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWrite);
+      if (usage.reasoning) span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning);
+    }
+    if (this.#t.settings.captureContent && result?.output !== undefined) {
+      span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, safeJson(result.output));
+    }
+    const spanContext = span.spanContext();
+    const record: PricedRecord = {
+      id: span.isRecording() ? `${spanContext.traceId}:${spanContext.spanId}` : randomUUID(),
+      time: Date.now(),
+      provider: req.provider,
+      operation: req.operation,
+      requestModel: req.model,
+      usage: usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0 },
+      scope: this.scope,
+      durationMs,
+      usageSource: usage ? 'provider' : 'missing',
+      cost: undefined as never,
+    };
+    if (result?.responseModel !== undefined) record.responseModel = result.responseModel;
+    if (err !== undefined) record.errorType = err;
+    if (result?.providerCostNanoUsd !== undefined) record.providerCostNanoUsd = result.providerCostNanoUsd;
+    record.cost = this.#t.pricer.price(record);
+    span.setAttribute(ATTR_BURSAR_USAGE_SOURCE, record.usageSource);
+    if (usage && !record.cost.unpriced) span.setAttribute(ATTR_BURSAR_COST_USD, record.cost.nanoUsd / NANO);
+    if (err !== undefined) {
+      span.setAttribute(ATTR_ERROR_TYPE, err);
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+    span.end();
+    const attrs = this.#t.metricAttributes(req, result?.responseModel, err, this.scope);
+    this.#t.metrics.record(
+      attrs,
+      durationMs / 1000,
+      usage,
+      record.cost.unpriced ? undefined : record.cost.nanoUsd,
+    );
+    this.record = record;
+    this.#t.emit(record, this);
+    return record;
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return '[unserializable]';
+  }
+}
