@@ -31,6 +31,12 @@ interface ApiPromiseLike {
 
 interface StreamLike {
   iterator: () => AsyncIterator<unknown>;
+  controller?: { signal?: AbortSignal };
+}
+
+/** The SDK ends an aborted stream quietly; the call still counts as cancelled. */
+class StreamAborted extends Error {
+  override name = 'AbortError';
 }
 
 type Kind = 'chat' | 'responses' | 'embeddings';
@@ -108,6 +114,8 @@ function observeStream(
       },
       end(error) {
         const result = kind === 'responses' ? responses.result : chat.result;
+        if (error === undefined && stream.controller?.signal?.aborted)
+          error = new StreamAborted('stream aborted');
         call.end(result, error);
         return error === undefined ? missing(t, call, result) : undefined;
       },
