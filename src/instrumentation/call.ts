@@ -6,8 +6,10 @@ export interface GenAiRequest {
   /** gen_ai.provider.name */
   provider: string;
   operation: GenAiOperation;
-  /** gen_ai.request.model */
+  /** gen_ai.request.model (for execute_tool: the tool name). */
   model: string;
+  /** gen_ai.tool.name, for execute_tool operations. */
+  toolName?: string;
   stream: boolean;
   serverAddress?: string;
   serverPort?: number;

@@ -17,6 +17,7 @@ import {
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
   ATTR_GEN_AI_REQUEST_TOP_K,
   ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_TOOL_NAME,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '../semconv.ts';
@@ -40,8 +41,9 @@ export function requestAttributes(req: GenAiRequest, scope: Scope, captureConten
   const a: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
     [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
-    [ATTR_GEN_AI_REQUEST_MODEL]: req.model,
   };
+  if (req.toolName !== undefined) a[ATTR_GEN_AI_TOOL_NAME] = req.toolName;
+  else a[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
   if (req.stream) a[ATTR_GEN_AI_REQUEST_STREAM] = true;
   if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
   if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Attributes,
+  type MeterProvider,
+  type TracerProvider,
   metrics,
   type Span,
   SpanKind,
@@ -31,6 +33,7 @@ import {
   ATTR_SERVER_PORT,
 } from '../semconv.ts';
 import type { Scope } from '../usage/scope.ts';
+import { ZERO_USAGE } from '../usage/token-usage.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import type { GenAiRequest, GenAiResult } from './call.ts';
 import { AttributeCache, GenAiMetrics } from './metrics.ts';
@@ -59,17 +62,32 @@ export class GenAiTelemetry {
   constructor(pricer: Pricer, settings: Partial<InstrumentationSettings> = {}) {
     this.pricer = pricer;
     this.settings = settingsFrom(settings);
+    this.#tracerProvider = this.settings.tracerProvider;
+    this.#meterProvider = this.settings.meterProvider;
   }
 
   get tracer(): Tracer {
     // A ProxyTracer follows a provider registered after patching (NodeSDK.start() later).
-    this.#tracer ??= this.settings.tracerProvider?.getTracer('bursar') ?? trace.getTracer('bursar');
-    return this.#tracer;
+    const tracer = this.#tracer ?? this.#tracerProvider?.getTracer('bursar') ?? trace.getTracer('bursar');
+    this.#tracer = tracer;
+    return tracer;
+  }
+
+  #tracerProvider: TracerProvider | undefined;
+  #meterProvider: MeterProvider | undefined;
+
+  /** Providers handed over by an OTel SDK (NodeSDK calls this through the instrumentation class). */
+  useProviders(p: { tracerProvider?: TracerProvider; meterProvider?: MeterProvider }): void {
+    if (p.tracerProvider) {
+      this.#tracerProvider = p.tracerProvider;
+      this.#tracer = undefined;
+    }
+    if (p.meterProvider) this.#meterProvider = p.meterProvider;
   }
 
   /** Metric instruments for the current global MeterProvider (recreated if it changes). */
   get metrics(): GenAiMetrics {
-    const provider = this.settings.meterProvider ?? metrics.getMeterProvider();
+    const provider = this.#meterProvider ?? metrics.getMeterProvider();
     if (this.#metrics?.provider !== provider) {
       this.#metrics = {
         provider,
@@ -84,7 +102,19 @@ export class GenAiTelemetry {
     return () => this.#listeners.delete(listener);
   }
 
+  #beforeFirst: (() => void) | undefined;
+
+  /** Runs `fn` once, just before the first call is recorded (the register entry starts an SDK there). */
+  beforeFirstCall(fn: () => void): void {
+    this.#beforeFirst = fn;
+  }
+
   start(req: GenAiRequest): CallTracker {
+    if (this.#beforeFirst) {
+      const fn = this.#beforeFirst;
+      this.#beforeFirst = undefined;
+      fn();
+    }
     const scope = currentScope();
     const span = this.tracer.startSpan(`${req.operation} ${req.model}`, {
       kind: SpanKind.CLIENT,
@@ -215,13 +245,15 @@ export class CallTracker {
     const span = this.span;
     const req = this.request;
     const err = error === undefined ? undefined : errorType(error);
-    const usage = result?.usage;
+    // A tool call uses no tokens: zero usage is its real count, not a missing one.
+    const isTool = req.toolName !== undefined;
+    const usage = isTool ? ZERO_USAGE : result?.usage;
     if (result?.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, result.responseId);
     if (result?.responseModel !== undefined)
       span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, result.responseModel);
     if (result?.finishReasons?.length)
       span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, result.finishReasons);
-    if (usage) {
+    if (usage && !isTool) {
       span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.input);
       span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.output);
       if (usage.cacheRead) span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
@@ -239,7 +271,7 @@ export class CallTracker {
       provider: req.provider,
       operation: req.operation,
       requestModel: req.model,
-      usage: usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0 },
+      usage: usage ?? ZERO_USAGE,
       scope: this.scope,
       durationMs,
       usageSource: usage ? 'provider' : 'missing',
@@ -247,6 +279,7 @@ export class CallTracker {
     };
     if (result?.responseModel !== undefined) record.responseModel = result.responseModel;
     if (err !== undefined) record.errorType = err;
+    if (req.toolName !== undefined) record.toolName = req.toolName;
     if (result?.providerCostNanoUsd !== undefined) record.providerCostNanoUsd = result.providerCostNanoUsd;
     record.cost = this.#t.pricer.price(record);
     span.setAttribute(ATTR_BURSAR_USAGE_SOURCE, record.usageSource);

@@ -1,0 +1,147 @@
+import {
+  ATTR_BURSAR_SCOPE_PREFIX,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_SYSTEM,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD,
+  ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING,
+  ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  GEN_AI_OPERATION,
+} from '../semconv.ts';
+import { MAX_LABEL_VALUE_LENGTH } from './scope.ts';
+import { type TokenUsage, usageInclusionIssues } from './token-usage.ts';
+import type { UsageRecord } from './usage-record.ts';
+
+/**
+ * A GenAI span of any semconv generation → a usage record. Shared by the in-process
+ * tracker (spans of other instrumentations in this process) and the OTLP receiver.
+ * Returns undefined for spans that are not GenAI operations.
+ */
+export type SpanAttributes = Readonly<Record<string, unknown>>;
+
+export interface SpanFacts {
+  traceId: string;
+  spanId: string;
+  /** Epoch ms. */
+  endTime: number;
+  durationMs: number;
+  attributes: SpanAttributes;
+  /** Set when the span's status is an error. */
+  errorType?: string;
+}
+
+const INFERENCE = new Set<string>([
+  GEN_AI_OPERATION.CHAT,
+  GEN_AI_OPERATION.TEXT_COMPLETION,
+  GEN_AI_OPERATION.GENERATE_CONTENT,
+  GEN_AI_OPERATION.EMBEDDINGS,
+]);
+
+function first(a: SpanAttributes, ...keys: string[]): unknown {
+  for (const k of keys) if (a[k] !== undefined && a[k] !== null) return a[k];
+  return undefined;
+}
+
+function count(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function label(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_LABEL_VALUE_LENGTH) : undefined;
+}
+
+/** Token counts under every generation's names; undefined when the span reports none. */
+export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
+  const input = count(first(a, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_PROMPT_TOKENS));
+  const output = count(first(a, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS));
+  if (input === undefined && output === undefined) return undefined;
+  const usage: TokenUsage = {
+    input: input ?? 0,
+    output: output ?? 0,
+    cacheRead:
+      count(
+        first(
+          a,
+          ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+          ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD,
+          ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED,
+        ),
+      ) ?? 0,
+    cacheWrite:
+      count(
+        first(
+          a,
+          ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+          ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+          ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD,
+          ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE,
+        ),
+      ) ?? 0,
+    cacheWrite1h: 0,
+    reasoning:
+      count(first(a, ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING)) ??
+      0,
+  };
+  // A span whose cache counts exceed its input follows the old Anthropic convention
+  // (input without cache): bring it to semconv's inclusion rule instead of dropping it.
+  if (usage.cacheRead + usage.cacheWrite > usage.input) usage.input += usage.cacheRead + usage.cacheWrite;
+  if (usage.reasoning > usage.output) usage.output += usage.reasoning;
+  return usageInclusionIssues(usage).length === 0 ? usage : undefined;
+}
+
+export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
+  const a = span.attributes;
+  const operation = label(a[ATTR_GEN_AI_OPERATION_NAME]);
+  const provider = label(first(a, ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM));
+  const isTool = operation === GEN_AI_OPERATION.EXECUTE_TOOL;
+  if (!isTool && (operation === undefined ? provider === undefined : !INFERENCE.has(operation)))
+    return undefined;
+  const usage = usageFromAttributes(a);
+  const scope: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a)) {
+    if (k.startsWith(ATTR_BURSAR_SCOPE_PREFIX) && typeof v === 'string')
+      scope[k.slice(ATTR_BURSAR_SCOPE_PREFIX.length)] = v;
+  }
+  const agent = label(a[ATTR_GEN_AI_AGENT_NAME]);
+  const session = label(a[ATTR_GEN_AI_CONVERSATION_ID]);
+  if (agent && scope.agent === undefined) scope.agent = agent;
+  if (session && scope.session === undefined) scope.session = session;
+  const record: UsageRecord = {
+    id: `${span.traceId}:${span.spanId}`,
+    time: Math.round(span.endTime),
+    provider: provider ?? 'unknown',
+    operation: operation ?? GEN_AI_OPERATION.CHAT,
+    requestModel:
+      label(a[ATTR_GEN_AI_REQUEST_MODEL]) ??
+      label(a[ATTR_GEN_AI_RESPONSE_MODEL]) ??
+      (isTool ? 'tool' : 'unknown'),
+    usage: usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0 },
+    scope,
+    durationMs: Math.max(0, span.durationMs),
+    usageSource: usage || isTool ? 'provider' : 'missing',
+  };
+  const responseModel = label(a[ATTR_GEN_AI_RESPONSE_MODEL]);
+  if (responseModel) record.responseModel = responseModel;
+  const tool = label(a[ATTR_GEN_AI_TOOL_NAME]);
+  if (tool) record.toolName = tool;
+  const errorType = label(a[ATTR_ERROR_TYPE]) ?? span.errorType;
+  if (errorType) record.errorType = errorType;
+  return record;
+}
