@@ -36,6 +36,7 @@ import type { Scope } from '../usage/scope.ts';
 import { ZERO_USAGE } from '../usage/token-usage.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import type { GenAiRequest, GenAiResult } from './call.ts';
+import type { Admission, Guard } from './guard.ts';
 import { AttributeCache, GenAiMetrics } from './metrics.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { currentScope } from './scope.ts';
@@ -54,6 +55,8 @@ const NANO = 1e9;
 export class GenAiTelemetry {
   readonly settings: InstrumentationSettings;
   readonly pricer: Pricer;
+  /** Reserve-before, commit-after budget enforcement; off unless set. */
+  guard: Guard | undefined;
   readonly #listeners = new Set<RecordListener>();
   readonly #attrs = new AttributeCache();
   #tracer: Tracer | undefined;
@@ -202,6 +205,10 @@ export class CallTracker {
   #ended = false;
   /** The record this call produced, once ended. */
   record: PricedRecord | undefined;
+  /** The guard's reservation for this call, when a guard admitted it. */
+  admission: Admission | undefined;
+  /** Resolves once the guard has committed or released this call's reservation. */
+  settled: Promise<void> = Promise.resolve();
 
   constructor(t: GenAiTelemetry, request: GenAiRequest, span: Span, scope: Scope) {
     this.#t = t;
@@ -301,6 +308,7 @@ export class CallTracker {
     );
     this.record = record;
     this.#t.emit(record, this);
+    if (this.admission && this.#t.guard) this.settled = this.#t.guard.settle(this.admission, record);
     return record;
   }
 }

@@ -1,6 +1,7 @@
 import { GEN_AI_OPERATION, type GenAiOperation } from '../../semconv.ts';
 import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
+import { type ApiPromiseLike, deferredApiPromise } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
 import { openAICompatibleServer } from './openai-compatible.ts';
@@ -23,11 +24,6 @@ import {
  */
 type Obj = Record<string, unknown>;
 type Body = Obj & { model?: unknown; stream?: unknown; stream_options?: Obj | null };
-
-interface ApiPromiseLike {
-  _thenUnwrap(transform: (result: unknown, props: unknown) => unknown): unknown;
-  responsePromise?: Promise<unknown>;
-}
 
 interface StreamLike {
   iterator: () => AsyncIterator<unknown>;
@@ -142,23 +138,21 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
         if (injected)
           send = { ...send, stream_options: { ...(send.stream_options ?? {}), include_usage: true } };
       }
-      const call = t.start(
-        toRequest(kind, send, (this as Obj | undefined)?._client as Obj | undefined, opts),
-      );
-      let promise: ApiPromiseLike;
-      try {
-        promise = runMarked(() => original.call(this, send, ...rest)) as ApiPromiseLike;
-      } catch (error) {
-        call.end(undefined, error);
-        throw error;
-      }
-      if (typeof promise?._thenUnwrap !== 'function') {
-        call.end(undefined);
+      const self = this as Obj | undefined;
+      const req = toRequest(kind, send, self?._client as Obj | undefined, opts);
+      const invoke = (call: CallTracker): ApiPromiseLike => {
+        let promise: ApiPromiseLike;
+        try {
+          promise = runMarked(() => original.call(this, send, ...rest)) as ApiPromiseLike;
+        } catch (error) {
+          call.end(undefined, error);
+          throw error;
+        }
+        // HTTP and network failures never reach the result transform.
+        promise?.responsePromise?.then(undefined, (error: unknown) => call.end(undefined, error));
         return promise;
-      }
-      // HTTP and network failures never reach the transform below.
-      promise.responsePromise?.then(undefined, (error: unknown) => call.end(undefined, error));
-      return promise._thenUnwrap((result: unknown) => {
+      };
+      const transform = (call: CallTracker) => (result: unknown) => {
         if (send.stream === true && result && typeof (result as StreamLike).iterator === 'function') {
           observeStream(t, kind, result as StreamLike, call, injected);
           return result;
@@ -173,7 +167,29 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
         const failure = missing(t, call, read);
         if (failure) throw failure;
         return result;
-      });
+      };
+      const guard = t.guard;
+      if (guard && self?._client) {
+        // Reserve first; the request is sent only once the reservation is held.
+        let call: CallTracker | undefined;
+        const deferred = deferredApiPromise(
+          self._client as object,
+          async () => {
+            const admission = await guard.admit(req);
+            call = t.start(req);
+            call.admission = admission;
+          },
+          () => invoke(call!),
+        );
+        if (deferred) return deferred._thenUnwrap((result) => transform(call!)(result));
+      }
+      const call = t.start(req);
+      const promise = invoke(call);
+      if (typeof promise?._thenUnwrap !== 'function') {
+        call.end(undefined);
+        return promise;
+      }
+      return promise._thenUnwrap(transform(call));
     };
 }
 

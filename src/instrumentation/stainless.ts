@@ -1,0 +1,62 @@
+import { runMarked } from './patch.ts';
+
+/**
+ * Helpers for the openai and @anthropic-ai/sdk clients, which share one design: a
+ * method returns an `APIPromise` whose `responsePromise` holds the HTTP response and
+ * whose `parseResponse` turns it into the result.
+ */
+export interface ApiPromiseLike {
+  _thenUnwrap(transform: (result: unknown, props: unknown) => unknown): ApiPromiseLike;
+  responsePromise?: Promise<unknown>;
+  parseResponse?: (client: unknown, props: unknown) => unknown;
+}
+
+type ApiPromiseClass = new (
+  client: unknown,
+  responsePromise: Promise<unknown>,
+  parse?: (client: unknown, props: unknown) => unknown,
+) => ApiPromiseLike;
+
+const classes = new WeakMap<object, ApiPromiseClass>();
+
+/**
+ * The SDK's own APIPromise class for a client. `client.request()` awaits its options
+ * before anything is sent, so asking it for a request whose options never arrive
+ * yields an APIPromise instance — and so its class — without any network traffic.
+ */
+export function apiPromiseClass(client: object): ApiPromiseClass | undefined {
+  const known = classes.get(client.constructor);
+  if (known) return known;
+  const request = (client as { request?: (o: Promise<never>) => unknown }).request;
+  if (typeof request !== 'function') return undefined;
+  const probe = runMarked(() => request.call(client, new Promise<never>(() => {}))) as {
+    constructor?: unknown;
+  };
+  const ctor = probe?.constructor as ApiPromiseClass | undefined;
+  if (typeof ctor !== 'function' || typeof (ctor.prototype as ApiPromiseLike)._thenUnwrap !== 'function')
+    return undefined;
+  classes.set(client.constructor, ctor);
+  return ctor;
+}
+
+/**
+ * An APIPromise of the SDK's own class whose request starts only after `before()`
+ * resolved: the guard's reservation comes first, and a denial rejects the promise
+ * without any request being sent. `.withResponse()`, `.asResponse()` and streams
+ * behave as on an unguarded call.
+ */
+export function deferredApiPromise(
+  client: object,
+  before: () => Promise<void>,
+  start: () => ApiPromiseLike,
+): ApiPromiseLike | undefined {
+  const Ctor = apiPromiseClass(client);
+  if (!Ctor) return undefined;
+  let inner: ApiPromiseLike | undefined;
+  const responsePromise = (async () => {
+    await before();
+    inner = start();
+    return inner.responsePromise;
+  })();
+  return new Ctor(client, responsePromise, (c, props) => inner!.parseResponse!.call(inner, c, props));
+}

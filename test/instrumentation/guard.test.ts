@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BudgetEngine } from '../../src/budget/engine.ts';
+import { statusReport } from '../../src/budget/status.ts';
+import { BudgetExceededError, BudgetUnavailableError, Guard } from '../../src/instrumentation/guard.ts';
+import { instrumentOpenAIClient } from '../../src/instrumentation/providers/openai.ts';
+import { withBudgetScope } from '../../src/instrumentation/scope.ts';
+import { PriceCatalog } from '../../src/pricing/catalog.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
+import { type MockProvider, openaiClient, startMockProvider, withScenario } from '../mock-provider/index.ts';
+import { otelHarness } from '../helpers/otel.ts';
+
+let mock: MockProvider;
+beforeAll(async () => {
+  mock = await startMockProvider();
+});
+afterAll(async () => mock.close());
+beforeEach(() => mock.reset());
+
+const messages = [{ role: 'user' as const, content: 'hello there' }];
+
+async function setup(failMode: 'open' | 'closed' = 'closed') {
+  const engine = new BudgetEngine({ store: new MemoryStore(), pricer: new PriceCatalog() });
+  await engine.init();
+  const h = otelHarness();
+  h.telemetry.guard = new Guard({ backend: engine, failMode });
+  const client = instrumentOpenAIClient(openaiClient(mock), h.telemetry);
+  const tokens = async (id: string) => (await statusReport(engine, [id])).budgets[0]!;
+  return { engine, h, client, tokens };
+}
+
+describe('guard (in-process engine)', () => {
+  it('reserves before the call and commits the provider’s usage after it', async () => {
+    const { engine, h, client, tokens } = await setup();
+    await engine.putBudget({
+      id: 'tok',
+      selector: { tenant: 'acme' },
+      resource: 'tokens',
+      period: 'day',
+      limit: 100_000,
+      policy: 'HARD_LIMIT',
+    });
+    const r = await withBudgetScope({ tenant: 'acme' }, () =>
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 50 }),
+    );
+    expect(r.usage?.total_tokens).toBe(1500);
+    await new Promise((res) => setImmediate(res));
+    expect(await tokens('tok')).toMatchObject({ used: 1500, reserved: 0 });
+  });
+
+  it('a denial throws BudgetExceededError and sends nothing to the provider', async () => {
+    const { engine, client, h } = await setup();
+    await engine.putBudget({
+      id: 'one-call',
+      resource: 'requests',
+      period: 'day',
+      limit: 1,
+      policy: 'HARD_LIMIT',
+    });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const sent = mock.requests.length;
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect(err).toMatchObject({
+      budget: 'one-call',
+      policy: 'HARD_LIMIT',
+      limit: 1,
+      used: 1,
+      reserved: 0,
+      requested: 1,
+    });
+    expect(mock.requests.length).toBe(sent);
+    expect(h.records).toHaveLength(1);
+  });
+
+  it('streams commit when the stream ends; withResponse() still works when guarded', async () => {
+    const { engine, client, tokens } = await setup();
+    await engine.putBudget({
+      id: 'tok',
+      resource: 'tokens',
+      period: 'day',
+      limit: 100_000,
+      policy: 'HARD_LIMIT',
+    });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    for await (const _ of stream) {
+      // drain
+    }
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(data.usage?.prompt_tokens).toBe(1200);
+    await new Promise((res) => setImmediate(res));
+    expect(await tokens('tok')).toMatchObject({ used: 3000, reserved: 0 });
+  });
+
+  it('a failed call with no usage releases its hold', async () => {
+    const { engine, client, tokens } = await setup();
+    await engine.putBudget({
+      id: 'tok',
+      resource: 'tokens',
+      period: 'day',
+      limit: 100_000,
+      policy: 'HARD_LIMIT',
+    });
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages }, withScenario('error-500')),
+    ).rejects.toThrow();
+    await new Promise((res) => setImmediate(res));
+    expect(await tokens('tok')).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('backend unreachable: closed refuses before sending, open lets the call through', async () => {
+    const down = {
+      reserve: async () => Promise.reject(new Error('ECONNREFUSED')),
+      commit: async () => {},
+      release: async () => {},
+    };
+    const h = otelHarness();
+    h.telemetry.guard = new Guard({ backend: down, failMode: 'closed' });
+    const closed = instrumentOpenAIClient(openaiClient(mock), h.telemetry);
+    const sent = mock.requests.length;
+    await expect(closed.chat.completions.create({ model: 'gpt-4o-mini', messages })).rejects.toBeInstanceOf(
+      BudgetUnavailableError,
+    );
+    expect(mock.requests.length).toBe(sent);
+    const h2 = otelHarness();
+    h2.telemetry.guard = new Guard({ backend: down, failMode: 'open' });
+    const open = instrumentOpenAIClient(openaiClient(mock), h2.telemetry);
+    const r = await open.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    expect(r.usage?.prompt_tokens).toBe(1200);
+    expect(mock.requests.length).toBe(sent + 1);
+  });
+});
