@@ -30,7 +30,7 @@ async function setup(failMode: 'open' | 'closed' = 'closed') {
 
 describe('guard (in-process engine)', () => {
   it('reserves before the call and commits the provider’s usage after it', async () => {
-    const { engine, h, client, tokens } = await setup();
+    const { engine, client, tokens } = await setup();
     await engine.putBudget({
       id: 'tok',
       selector: { tenant: 'acme' },
