@@ -1,0 +1,244 @@
+import { context, trace } from '@opentelemetry/api';
+import { GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../semconv.ts';
+import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
+import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
+import { observeIterator } from '../stream-observer.ts';
+import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
+import { MessageStreamState, messageResult } from './anthropic-results.ts';
+
+/**
+ * The @anthropic-ai/sdk (v1). `messages.create` is a prototype method of `Messages`, and
+ * the SDK's helpers go through it: `messages.parse()` calls `this.create()`, and the
+ * `MessageStream` of `messages.stream()` calls `messages.create({ stream: true })`. So
+ * wrapping `create` alone counts every path once. `countTokens` is left alone: it is an
+ * estimate a guard asks for, not spend.
+ *
+ * The wrapper returns the SDK's own APIPromise (through `_thenUnwrap`, so `.withResponse()`
+ * and `.asResponse()` keep working) and, for streams, the SDK's own Stream with its
+ * iterator observed (so `tee()`, `controller` and `toReadableStream()` keep working, and
+ * `MessageStream` keeps its events, `currentMessage` and `finalMessage()`).
+ */
+type Obj = Record<string, unknown>;
+type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
+
+interface ApiPromiseLike {
+  _thenUnwrap(transform: (result: unknown, props: unknown) => unknown): unknown;
+  responsePromise?: Promise<unknown>;
+}
+
+interface StreamLike {
+  iterator: () => AsyncIterator<unknown>;
+  controller?: { signal?: AbortSignal };
+}
+
+/** The SDK ends an aborted raw stream quietly; the call still counts as cancelled. */
+class StreamAborted extends Error {
+  override name = 'AbortError';
+}
+
+export interface AnthropicOptions {
+  /** gen_ai.provider.name to report instead of the one the client declares. */
+  provider?: string;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+const servers = new Map<string, { address?: string; port?: number }>();
+
+function serverOf(baseURL: string | undefined): { address?: string; port?: number } {
+  const key = baseURL ?? '';
+  let hit = servers.get(key);
+  if (hit) return hit;
+  hit = {};
+  try {
+    const url = new URL(baseURL ?? 'https://api.anthropic.com');
+    hit = { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
+  } catch {
+    // An unparseable base URL still gets counted, without server attributes.
+  }
+  if (servers.size > 100) servers.clear();
+  servers.set(key, hit);
+  return hit;
+}
+
+function toRequest(body: Obj, client: Obj | undefined, opts: AnthropicOptions): GenAiRequest {
+  // Clients for other platforms (Bedrock, Vertex) share this Messages class and declare
+  // their own provider name: spend is attributed to the platform that bills it.
+  const declared = client?._genAIProviderName;
+  const server = serverOf(typeof client?.baseURL === 'string' ? client.baseURL : undefined);
+  const stop = body.stop_sequences;
+  const req: GenAiRequest = {
+    provider: opts.provider ?? (typeof declared === 'string' ? declared : GEN_AI_PROVIDER.ANTHROPIC),
+    operation: GEN_AI_OPERATION.CHAT,
+    model: typeof body.model === 'string' ? body.model : 'unknown',
+    stream: body.stream === true,
+    params: {
+      maxTokens: num(body.max_tokens),
+      temperature: num(body.temperature),
+      topP: num(body.top_p),
+      topK: num(body.top_k),
+      stopSequences: Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : undefined,
+    },
+    input: body.messages,
+  };
+  if (server.address !== undefined) req.serverAddress = server.address;
+  if (server.port !== undefined) req.serverPort = server.port;
+  return req;
+}
+
+function missing(t: GenAiTelemetry, call: CallTracker, result: GenAiResult): Error | undefined {
+  if (result.usage === undefined && t.settings.onMissingUsage === 'throw') {
+    return new MissingUsageError(call.request.provider, call.request.operation, call.request.model);
+  }
+  return undefined;
+}
+
+function observeStream(t: GenAiTelemetry, stream: StreamLike, call: CallTracker): void {
+  const make = stream.iterator;
+  const state = new MessageStreamState();
+  stream.iterator = function observed(this: unknown) {
+    return observeIterator(make.call(this ?? stream), {
+      item(event) {
+        // Chunks are output: message_start and block starts arrive before any generation,
+        // so timing them would report a time to first chunk that no reader ever sees.
+        if ((event as Obj | undefined)?.type === 'content_block_delta') call.chunk();
+        state.add(event);
+        return true;
+      },
+      end(error) {
+        const result = state.result;
+        if (error === undefined && stream.controller?.signal?.aborted)
+          error = new StreamAborted('stream aborted');
+        call.end(result, error);
+        return error === undefined ? missing(t, call, result) : undefined;
+      },
+    });
+  };
+}
+
+/**
+ * `asResponse()` hands the caller the raw body and never runs the parse our transform
+ * lives in, so the call would never end. When nothing parses the body (none of `then`,
+ * `catch`, `finally`, `withResponse` was called first), a plain Message is read from a
+ * clone of the body. A raw event stream is not read behind the caller's back: a copy
+ * would keep the connection open after the caller stops reading, and the model would
+ * keep generating billed output; it is recorded with its usage missing.
+ */
+function coverRawResponse(promise: Obj, call: CallTracker, streamed: boolean): void {
+  const asResponse = promise.asResponse;
+  if (typeof asResponse !== 'function') return;
+  let parsing = false;
+  for (const name of ['then', 'catch', 'finally', 'withResponse']) {
+    const fn = promise[name];
+    if (typeof fn !== 'function') continue;
+    promise[name] = function (this: unknown, ...args: unknown[]) {
+      parsing = true;
+      return (fn as AnyFn).apply(this, args);
+    };
+  }
+  promise.asResponse = function (this: unknown) {
+    const raw = (asResponse as AnyFn).call(this) as Promise<unknown>;
+    if (parsing) return raw;
+    return raw.then((response) => {
+      if (streamed || !(response instanceof Response)) {
+        call.end(undefined);
+      } else {
+        response
+          .clone()
+          .json()
+          .then(
+            (message: unknown) => call.end(messageResult(message)),
+            (error: unknown) => call.end(undefined, error),
+          );
+      }
+      return response;
+    });
+  };
+}
+
+function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
+  return (original: AnyFn): AnyFn =>
+    function bursarWrapped(this: unknown, body: unknown, ...rest: unknown[]): unknown {
+      if (insideRecordedCall() || typeof body !== 'object' || body === null)
+        return original.call(this, body, ...rest);
+      const params = body as Obj;
+      const call = t.start(toRequest(params, (this as Obj | undefined)?._client as Obj | undefined, opts));
+      let promise: ApiPromiseLike;
+      try {
+        // Our span is active while the SDK sends the request, so the SDK's own call span
+        // and any HTTP client spans are its children.
+        promise = context.with(trace.setSpan(context.active(), call.span), () =>
+          runMarked(() => original.call(this, body, ...rest)),
+        ) as ApiPromiseLike;
+      } catch (error) {
+        call.end(undefined, error);
+        throw error;
+      }
+      if (typeof promise?._thenUnwrap !== 'function') {
+        call.end(undefined);
+        return promise;
+      }
+      // HTTP and network failures never reach the transform below.
+      promise.responsePromise?.then(undefined, (error: unknown) => call.end(undefined, error));
+      const streamed = params.stream === true;
+      const out = promise._thenUnwrap((result: unknown) => {
+        if (streamed && typeof (result as StreamLike | undefined)?.iterator === 'function') {
+          observeStream(t, result as StreamLike, call);
+          return result;
+        }
+        const read = messageResult(result);
+        call.end(read);
+        const failure = missing(t, call, read);
+        if (failure) throw failure;
+        return result;
+      }) as Obj;
+      coverRawResponse(out, call, streamed);
+      return out;
+    };
+}
+
+/**
+ * The `Messages` prototype of an @anthropic-ai/sdk module: its CJS exports or its ESM
+ * namespace (`Anthropic`, `default` or `default.Anthropic` is the client class, which
+ * carries `Messages` as a static), or a module that exports `Messages` itself.
+ */
+function messagesPrototype(mod: unknown): object | undefined {
+  const m = mod as Obj | undefined;
+  const d = m?.default as Obj | undefined;
+  for (const holder of [m?.Anthropic, d?.Anthropic, d, m]) {
+    const Messages = (holder as Obj | undefined)?.Messages;
+    if (typeof Messages !== 'function') continue;
+    const proto = (Messages as { prototype?: Obj }).prototype;
+    if (typeof proto?.create === 'function') return proto;
+  }
+  return undefined;
+}
+
+/**
+ * Patches the SDK module's `Messages` prototype: every client made from it is
+ * instrumented. The package ships separate CJS and ESM builds with separate classes;
+ * each one loaded must be patched.
+ */
+export function patchAnthropicModule(mod: unknown, t: GenAiTelemetry): () => void {
+  const proto = messagesPrototype(mod);
+  if (!proto) throw new Error('@anthropic-ai/sdk: no Messages class to patch');
+  return wrapMethod(proto, 'create', makeWrapper(t, {}));
+}
+
+/**
+ * Instruments one client instance (bundled or edge code with no loader hooks). Copies
+ * made later with `client.withOptions()` have their own `messages` and are not covered.
+ */
+export function instrumentAnthropicClient<C extends object>(
+  client: C,
+  t: GenAiTelemetry,
+  opts: AnthropicOptions = {},
+): C {
+  const messages = (client as Obj).messages;
+  if (typeof messages !== 'object' || messages === null)
+    throw new Error('@anthropic-ai/sdk: the client has no messages resource');
+  wrapMethod(messages, 'create', makeWrapper(t, opts));
+  return client;
+}
