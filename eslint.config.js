@@ -22,4 +22,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // CommonJS fixtures exist to test `--require`: require() is their point.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
