@@ -155,3 +155,36 @@ export class AdminTables {
     this.#putMark.run(key, at);
   }
 }
+
+/** An admin write, as plain data: it is posted to the writer thread and run there. */
+export type AdminOp =
+  | { op: 'putBudget'; spec: BudgetSpec }
+  | { op: 'deleteBudget'; id: string }
+  | { op: 'putOverride'; override: Override }
+  | { op: 'deleteOverride'; id: string; audit: AuditEntry }
+  | { op: 'putAudit'; audit: AuditEntry }
+  | { op: 'putSnapshot'; snapshot: Snapshot };
+
+/**
+ * Runs one admin op; returns its result (deleteOverride: whether it existed, and only
+ * then is its audit entry written — decided in the same transaction, so it is exact).
+ */
+export function applyAdminOp(admin: AdminTables, o: AdminOp): unknown {
+  switch (o.op) {
+    case 'putBudget':
+      return admin.putBudget(o.spec);
+    case 'deleteBudget':
+      return admin.deleteBudget(o.id);
+    case 'putOverride':
+      return admin.putOverride(o.override);
+    case 'deleteOverride': {
+      const had = admin.deleteOverride(o.id);
+      if (had) admin.putAudit(o.audit);
+      return had;
+    }
+    case 'putAudit':
+      return admin.putAudit(o.audit);
+    case 'putSnapshot':
+      return admin.putSnapshot(o.snapshot);
+  }
+}

@@ -1,43 +1,62 @@
 /**
- * Group commit: operations are applied to the in-memory working copy at once, and
- * their persistence is queued here. The queue is written in ONE transaction when it
- * holds `maxBatch` units of work or `intervalMs` after its first entry, whichever comes
- * first; every waiter resolves only after that transaction committed. One fsync then
- * acknowledges hundreds of operations instead of one.
+ * Group commit, pipelined: operations are applied to the in-memory working copy at once,
+ * and their persistence is queued here. The queue is closed into a batch when it holds
+ * `maxBatch` units of work or `intervalMs` after its first entry, whichever comes first,
+ * and posted to the writer (a worker thread), which writes each batch in ONE transaction
+ * and acknowledges batches in the order they were posted. Every waiter resolves only
+ * after its batch committed: one fsync acknowledges hundreds of operations, and the next
+ * batch is prepared while the writer works on the last.
+ *
+ * All waiters of a batch share one promise: a batch settles as a whole, and one promise
+ * per batch costs less than one per operation.
  */
 
-/** A write to run inside the flush transaction. */
-export type BatchWrite = () => void;
-
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<B> {
   maxBatch: number;
   intervalMs: number;
-  /** Runs the whole batch in one transaction; throwing rolls it back. */
-  write: (writes: readonly BatchWrite[], units: number) => void;
-  /** Called after a failed write, before the batch's waiters are rejected. */
-  onError: (error: unknown) => void;
-  /** Called after a successful write, before the batch's waiters are resolved. */
-  onSuccess: () => void;
+  /** A fresh, empty batch to fill. */
+  create: () => B;
+  /** Hands a closed batch to the writer, which later calls ack(seq, …), in order. Throwing fails the batch. */
+  post: (batch: B, seq: number) => void;
+  /** A batch committed; called before its waiters are resolved. */
+  onSuccess: (batch: B) => void;
+  /**
+   * A batch failed. It and every batch after it (posted or still filling) are rejected
+   * once this returns: their changes were applied to memory on top of the failed one.
+   */
+  onError: (error: unknown, failed: readonly B[]) => void;
 }
 
-interface Waiter {
-  resolve: () => void;
+interface Slot<B> {
+  seq: number;
+  batch: B;
+  units: number;
+  promise: Promise<unknown[]> | undefined;
+  resolve: (results: unknown[]) => void;
   reject: (e: unknown) => void;
 }
 
-export class GroupCommit {
-  readonly #opts: GroupCommitOptions;
-  #writes: BatchWrite[] = [];
-  #waiters: Waiter[] = [];
-  #units = 0;
+const noop = () => {};
+
+export class GroupCommit<B> {
+  readonly #opts: GroupCommitOptions<B>;
+  #current: Slot<B>;
+  /** Posted, not yet acknowledged, oldest first. */
+  #inflight: Slot<B>[] = [];
+  #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushes = 0;
 
-  constructor(opts: GroupCommitOptions) {
+  constructor(opts: GroupCommitOptions<B>) {
     if (!(opts.maxBatch >= 1)) throw new Error(`maxBatch must be at least 1, got ${opts.maxBatch}`);
     if (!(opts.intervalMs >= 0))
       throw new Error(`flushIntervalMs must not be negative, got ${opts.intervalMs}`);
     this.#opts = opts;
+    this.#current = this.#slot();
+  }
+
+  #slot(): Slot<B> {
+    return { seq: 0, batch: this.#opts.create(), units: 0, promise: undefined, resolve: noop, reject: noop };
   }
 
   /** Transactions committed so far. */
@@ -45,51 +64,94 @@ export class GroupCommit {
     return this.#flushes;
   }
 
-  /** Units of work waiting to be written. */
-  get pendingUnits(): number {
-    return this.#units;
+  /** The batch being filled: callers append their plain data to it, then call add(). */
+  get current(): B {
+    return this.#current.batch;
+  }
+
+  /** Batches posted and not yet acknowledged. */
+  get inflight(): number {
+    return this.#inflight.length;
   }
 
   /**
-   * Queues `units` of work (with an optional write) and resolves once it is durable.
-   * With `units === 0` the caller changed nothing but read state that may still be
-   * pending (a duplicate, a replay, a denial): it waits for the current batch so it never
-   * reports state that a failed flush could still take back. With nothing pending it
+   * Queues `units` of work (after `write`, if given, appended its data to the current
+   * batch) and resolves with the batch's results once it is durable. With `units === 0`
+   * and no write the caller changed nothing but read state that may not be durable yet
+   * (a duplicate, a replay, a denial): it waits for the newest batch, posted or not, so it
+   * never reports state a failed write could still take back. With nothing pending it
    * resolves at once.
    */
-  add(units: number, write?: BatchWrite): Promise<void> {
-    if (units === 0 && write === undefined && this.#waiters.length === 0) return Promise.resolve();
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#waiters.push({ resolve, reject });
-    if (write) this.#writes.push(write);
-    this.#units += units;
-    if (this.#units >= this.#opts.maxBatch) this.flush();
+  add(units: number, write?: (batch: B) => void): Promise<unknown[]> {
+    const cur = this.#current;
+    if (units === 0 && write === undefined && cur.promise === undefined) {
+      return this.#inflight.at(-1)?.promise ?? Promise.resolve([]);
+    }
+    if (write) write(cur.batch);
+    if (cur.promise === undefined) {
+      const { promise, resolve, reject } = Promise.withResolvers<unknown[]>();
+      cur.promise = promise;
+      cur.resolve = resolve;
+      cur.reject = reject;
+    }
+    cur.units += units;
+    if (cur.units >= this.#opts.maxBatch) this.flush();
     else if (this.#timer === undefined) this.#timer = setTimeout(() => this.flush(), this.#opts.intervalMs);
-    return promise;
+    return cur.promise;
   }
 
-  /** Writes everything queued now (synchronously). Never throws: failures reject the waiters. */
+  /** Closes the current batch and posts it now. Never throws: failures reject the waiters. */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#waiters.length === 0) return;
-    const writes = this.#writes;
-    const waiters = this.#waiters;
-    const units = this.#units;
-    this.#writes = [];
-    this.#waiters = [];
-    this.#units = 0;
+    const slot = this.#current;
+    if (slot.promise === undefined) return;
+    this.#current = this.#slot();
+    this.#seq += 1;
+    slot.seq = this.#seq;
+    this.#inflight.push(slot);
     try {
-      this.#opts.write(writes, units);
+      this.#opts.post(slot.batch, slot.seq);
     } catch (e) {
-      this.#opts.onError(e);
-      for (const w of waiters) w.reject(e);
+      this.fail(e);
+    }
+  }
+
+  /** Resolves once every batch posted so far is acknowledged or failed (never rejects). */
+  async settled(): Promise<void> {
+    await this.#inflight.at(-1)?.promise?.catch(noop);
+  }
+
+  /** The writer's answer for batch `seq`. Answers for batches already failed are ignored. */
+  ack(seq: number, error: unknown, results: unknown[] = []): void {
+    const head = this.#inflight[0];
+    if (head === undefined || head.seq !== seq) return;
+    if (error !== undefined) {
+      this.fail(error);
       return;
     }
+    this.#inflight.shift();
     this.#flushes += 1;
-    this.#opts.onSuccess();
-    for (const w of waiters) w.resolve();
+    this.#opts.onSuccess(head.batch);
+    head.resolve(results);
+  }
+
+  /** Fails every batch not yet acknowledged, posted or still filling. */
+  fail(error: unknown): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const failed = this.#inflight;
+    if (this.#current.promise !== undefined) failed.push(this.#current);
+    this.#inflight = [];
+    this.#current = this.#slot();
+    this.#opts.onError(
+      error,
+      failed.map((s) => s.batch),
+    );
+    for (const s of failed) s.reject(error);
   }
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { STANDARD_SCOPE_LABELS } from '../usage/scope.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
-import { USAGE_COLUMNS, type UsageDbRow, usageFromRow, usageRowValues } from './sqlite-usage-row.ts';
+import { type UsageDbRow, usageFromRow } from './sqlite-usage-row.ts';
 import type { UsageAggregate, UsageGroupField, UsageQuery } from './store.ts';
 import { emptyAggregate } from './usage-aggregate.ts';
 
@@ -62,27 +62,20 @@ interface AggregateDbRow {
   [group: `g${number}`]: string;
 }
 
+/** Reads of the ledger on the main thread's connection. */
 export class UsageLedger {
   readonly #db: Database.Database;
-  readonly #insert: Database.Statement;
   readonly #exists: Database.Statement<[string], number>;
   /** Prepared statements by SQL text: dashboards repeat the same few shapes. */
   readonly #cache = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(', ')})`,
-    );
     this.#exists = db.prepare<[string], number>('SELECT 1 FROM usage WHERE id = ?').pluck();
   }
 
   has(id: string): boolean {
     return this.#exists.get(id) !== undefined;
-  }
-
-  insert(r: PricedRecord): void {
-    this.#insert.run(usageRowValues(r));
   }
 
   #statement(sql: string): Database.Statement {

@@ -29,13 +29,9 @@ function isBusy(e: unknown): boolean {
 }
 
 /**
- * Opens (creating the directory and file when needed), takes the file for this process
- * and migrates the schema.
- *
- * `locking_mode=EXCLUSIVE` is set before WAL so the WAL index lives in process memory
- * (no -shm file) and the file lock is held from the first access until close: the
- * working copy in memory is only correct while no one else writes the file, so a second
- * process must fail loudly instead of silently diverging.
+ * Opens (creating the directory and file when needed) in WAL mode and migrates the
+ * schema. Normal locking: the store has two connections on the file (the writer
+ * worker's, and a reader on the main thread), so ownership is taken by lockDatabase().
  */
 export function openDatabase(opts: OpenOptions): Database.Database {
   if (opts.synchronous !== 'FULL' && opts.synchronous !== 'NORMAL') {
@@ -46,7 +42,6 @@ export function openDatabase(opts: OpenOptions): Database.Database {
   const db = new Database(path, { timeout: opts.busyTimeoutMs });
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
-    db.pragma('locking_mode = EXCLUSIVE');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal')
       throw new Error(`${path}: could not switch to WAL journal mode (got ${String(mode)})`);
@@ -55,7 +50,30 @@ export function openDatabase(opts: OpenOptions): Database.Database {
     return db;
   } catch (e) {
     db.close();
-    if (isBusy(e)) throw new DatabaseInUseError(path, e);
+    throw e;
+  }
+}
+
+/**
+ * Takes the database file for this process by holding an exclusive lock on a sibling
+ * `<path>.lock` SQLite file until the returned handle is closed. The working copy in
+ * memory is only correct while no one else writes the file, so a second bursar process
+ * must fail loudly instead of silently diverging. SQLite locks with POSIX fcntl locks,
+ * which the OS drops when the process dies: a crash never leaves the file locked.
+ */
+export function lockDatabase(path: string, busyTimeoutMs: number): Database.Database {
+  const dbPath = resolve(path);
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const lock = new Database(`${dbPath}.lock`, { timeout: busyTimeoutMs });
+  try {
+    lock.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // Never committed: the open write transaction holds the EXCLUSIVE lock until close.
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (e) {
+    lock.close();
+    if (isBusy(e)) throw new DatabaseInUseError(dbPath, e);
     throw e;
   }
 }

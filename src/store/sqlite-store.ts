@@ -3,12 +3,23 @@ import type Database from 'better-sqlite3';
 import type { BudgetSpec } from '../budget/budget-spec.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import type { CounterState } from './counter-state.ts';
-import { AdminTables } from './sqlite-admin.ts';
-import { type BatchWrite, GroupCommit } from './sqlite-batch.ts';
+import { type AdminOp, AdminTables } from './sqlite-admin.ts';
+import { GroupCommit } from './sqlite-batch.ts';
 import { UsageLedger } from './sqlite-ledger.ts';
-import { openDatabase, type SqliteSynchronous } from './sqlite-open.ts';
-import { StateTables } from './sqlite-state.ts';
-import { assertStorable } from './sqlite-usage-row.ts';
+import { ReadSession } from './sqlite-read-session.ts';
+import { lockDatabase, openDatabase } from './sqlite-open.ts';
+import { StateTables, takeDirty } from './sqlite-state.ts';
+import { appendUsageRow, assertStorable } from './sqlite-usage-row.ts';
+import {
+  type Batch,
+  DEFAULTS,
+  emptyBatch,
+  type SqliteStoreOptions,
+  stripUndefined,
+} from './sqlite-store-config.ts';
+import { deserializeError, type WriteReply, WriterThread } from './sqlite-writer.ts';
+
+export type { SqliteStoreOptions } from './sqlite-store-config.ts';
 import type {
   AuditEntry,
   CommitOutcome,
@@ -28,45 +39,21 @@ import type {
   UsageQuery,
 } from './store.ts';
 
-export interface SqliteStoreOptions {
-  /** Database file; its directory is created. Default './data/bursar.db'. */
-  path?: string;
-  /** Longest wait before a pending batch is written. Default 2 ms. */
-  flushIntervalMs?: number;
-  /** Units of work (reservations, commits, records, marks...) that trigger a write at once. Default 1000. */
-  maxBatch?: number;
-  /** 'FULL' (default) survives power loss; 'NORMAL' survives a process crash only. */
-  synchronous?: SqliteSynchronous;
-  /** How long a finished reservation is kept past its expiry (idempotent replays, reports). Default 1 hour. */
-  reservationRetentionMs?: number;
-  /** How long to wait for a lock held by another connection before failing. Default 1000 ms. */
-  busyTimeoutMs?: number;
-  /**
-   * Runs inside every group-commit transaction just before it commits; throwing aborts
-   * the transaction. For fault-injection tests and instrumentation.
-   */
-  onFlush?: (info: { units: number }) => void;
-}
-
-const DEFAULTS = {
-  path: './data/bursar.db',
-  flushIntervalMs: 2,
-  maxBatch: 1000,
-  synchronous: 'FULL' as SqliteSynchronous,
-  reservationRetentionMs: 3_600_000,
-  busyTimeoutMs: 1000,
-};
-
 /** The most often reservations are pruned while writes keep coming. */
 const PRUNE_EVERY_MS = 60_000;
 
 /** What exists between init() and close(). */
 interface Open {
+  /** The main thread's connection: reads only, while the writer thread writes. */
   db: Database.Database;
+  /** Held for the store's lifetime: this process owns the file. */
+  lock: Database.Database;
+  writer: WriterThread;
   tables: StateTables;
+  reads: ReadSession;
   ledger: UsageLedger;
   admin: AdminTables;
-  batch: GroupCommit;
+  batch: GroupCommit<Batch>;
 }
 
 /**
@@ -77,13 +64,16 @@ interface Open {
  * it, has committed: resolved means durable. Reads of counters and reservations come
  * from memory; usage, budgets and the other tables are read in SQL after flushing.
  *
- * One process owns the file (EXCLUSIVE locking): memory can only stand in for the
- * tables while nothing else writes them.
+ * SQL runs on two connections: a worker thread (sqlite-writer-worker.ts) owns the only
+ * write connection and writes each batch in one transaction while this thread keeps
+ * deciding; this thread reads (dedupe, usage queries, admin reads) on its own connection,
+ * which WAL lets run beside the writer. One process owns the file (lockDatabase()):
+ * memory can only stand in for the tables while nothing else writes them.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly path: string;
-  readonly #opts: Required<Omit<SqliteStoreOptions, 'onFlush'>> & Pick<SqliteStoreOptions, 'onFlush'>;
+  readonly #opts: Required<SqliteStoreOptions>;
   #open: Open | undefined;
   #closed = false;
   #state: CounterState | undefined;
@@ -96,6 +86,10 @@ export class SqliteStore implements Store {
   /** Set when the working copy could not be reloaded after a failed write: nothing is safe after. */
   #fatal: unknown;
   #lastPrune = 0;
+  /** Bumped after each failed batch; the writer refuses later batches of a failed epoch. */
+  #epoch = 0;
+  /** Test hook (injectWriteFailure): the message every write transaction fails with. */
+  #injectedFailure: string | undefined;
 
   constructor(options: SqliteStoreOptions = {}) {
     this.#opts = { ...DEFAULTS, ...stripUndefined(options) };
@@ -115,35 +109,45 @@ export class SqliteStore implements Store {
   async init(): Promise<void> {
     if (this.#open) return;
     if (this.#closed) throw new Error(`SqliteStore ${this.path} is closed; create a new store to reopen it`);
-    const db = openDatabase({
-      path: this.path,
-      synchronous: this.#opts.synchronous,
-      busyTimeoutMs: this.#opts.busyTimeoutMs,
-    });
+    const { synchronous, busyTimeoutMs, reservationRetentionMs } = this.#opts;
+    const lock = lockDatabase(this.path, busyTimeoutMs);
+    let db: Database.Database | undefined;
     try {
+      // Migrated and pruned here, before the writer thread opens its connection.
+      db = openDatabase({ path: this.path, synchronous, busyTimeoutMs });
       const tables = new StateTables(db);
       const ledger = new UsageLedger(db);
       const admin = new AdminTables(db);
+      const reads = new ReadSession(db);
       const now = Date.now();
-      tables.prune(now - this.#opts.reservationRetentionMs);
-      this.#state = tables.load(now - this.#opts.reservationRetentionMs);
+      tables.prune(now - reservationRetentionMs);
+      this.#state = tables.load(now - reservationRetentionMs);
       this.#lastPrune = now;
-      const flushTx = db.transaction((writes: readonly BatchWrite[], units: number) => {
-        tables.writeDirty(this.#state!);
-        for (const w of writes) w();
-        this.#opts.onFlush?.({ units });
-      });
-      const batch = new GroupCommit({
+      const batch = new GroupCommit<Batch>({
         maxBatch: this.#opts.maxBatch,
         intervalMs: this.#opts.flushIntervalMs,
-        write: (writes, units) => flushTx.immediate(writes, units),
-        onSuccess: () => this.#afterFlush(true),
-        onError: () => this.#afterFlush(false),
+        create: emptyBatch,
+        post: (b, seq) => this.#post(writer, b, seq),
+        onSuccess: (b) => this.#afterFlush(reads, b),
+        onError: () => this.#afterFailure(tables, reads),
       });
-      this.#open = { db, tables, ledger, admin, batch };
+      const writer = await WriterThread.start(
+        { path: this.path, synchronous, busyTimeoutMs },
+        (reply: WriteReply) =>
+          'error' in reply
+            ? batch.ack(reply.seq, deserializeError(reply.error))
+            : batch.ack(reply.seq, undefined, reply.results),
+        (e) => {
+          // Without its writer the store can acknowledge nothing more.
+          this.#fatal = e;
+          batch.fail(e);
+        },
+      );
+      this.#open = { db, lock, writer, tables, reads, ledger, admin, batch };
       this.#lastFlushOk = true;
     } catch (e) {
-      db.close();
+      db?.close();
+      lock.close();
       throw e;
     }
   }
@@ -151,14 +155,28 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const open = this.#open;
     if (!open) return;
-    open.batch.flush();
+    // Closed to callers first, so nothing is accepted that the last flush would miss.
     this.#open = undefined;
     this.#closed = true;
+    open.batch.flush();
+    await open.batch.settled();
+    await open.writer.close();
+    open.reads.end();
     open.db.close();
+    // Released last: no other process may write before this one has finished.
+    open.lock.close();
   }
 
   async ready(): Promise<boolean> {
     return this.#open !== undefined && this.#open.db.open && this.#lastFlushOk && this.#fatal === undefined;
+  }
+
+  /**
+   * Test hook (fault injection): while `message` is set, every write transaction throws
+   * an Error with that message inside the writer thread, just before it would commit.
+   */
+  injectWriteFailure(message: string | undefined): void {
+    this.#injectedFailure = message;
   }
 
   // --- group commit bookkeeping ---
@@ -175,32 +193,68 @@ export class SqliteStore implements Store {
     return { ...this.#open, state: this.#state };
   }
 
-  #afterFlush(ok: boolean): void {
-    this.#pendingRecordIds.clear();
-    if (ok) {
-      if (this.#knownMarks.size > 100_000) this.#knownMarks.clear();
-      for (const m of this.#pendingMarks) this.#knownMarks.add(m);
-    }
-    this.#pendingMarks.clear();
-    this.#lastFlushOk = ok;
-    if (ok) return;
-    // The batch rolled back: memory holds changes the file does not. Reload the working
-    // copy so every later decision is made on what is actually durable.
+  /** Closes a batch: the dirty state rows join it, and it goes to the writer thread. */
+  #post(writer: WriterThread, b: Batch, seq: number): void {
+    const msg = b.msg;
+    takeDirty(this.#state!, msg);
+    msg.seq = seq;
+    msg.epoch = this.#epoch;
+    if (this.#injectedFailure !== undefined) msg.fail = this.#injectedFailure;
     try {
-      this.#state = this.#open!.tables.load(Date.now() - this.#opts.reservationRetentionMs);
+      writer.post(msg);
+    } catch (e) {
+      // Earlier batches may still commit, so memory cannot be resynchronised: give up.
+      this.#fatal = e;
+      throw e;
+    }
+  }
+
+  #afterFlush(reads: ReadSession, b: Batch): void {
+    // Before the ids leave the pending set: the next read must see this commit.
+    reads.end();
+    for (const id of b.recordIds) this.#pendingRecordIds.delete(id);
+    if (b.markKeys.length > 0) {
+      if (this.#knownMarks.size > 100_000) this.#knownMarks.clear();
+      for (const m of b.markKeys) {
+        this.#pendingMarks.delete(m);
+        this.#knownMarks.add(m);
+      }
+    }
+    this.#lastFlushOk = true;
+  }
+
+  /**
+   * A batch rolled back, and every batch after it is being rejected: memory holds changes
+   * the file does not. The writer refuses the rest of this epoch, so the file no longer
+   * changes under us: reload the working copy so every later decision is made on what is
+   * actually durable.
+   */
+  #afterFailure(tables: StateTables, reads: ReadSession): void {
+    reads.end();
+    this.#pendingRecordIds.clear();
+    this.#pendingMarks.clear();
+    this.#lastFlushOk = false;
+    this.#epoch += 1;
+    if (this.#fatal !== undefined) return;
+    try {
+      this.#state = tables.load(Date.now() - this.#opts.reservationRetentionMs);
     } catch (e) {
       this.#fatal = e;
     }
   }
 
-  /** Writes everything pending now, so SQL reads see every acknowledged change. */
-  #settle(open: Open): void {
+  /** Writes everything pending and waits for it, so SQL reads see every acknowledged change. */
+  async #settled(): Promise<Open> {
+    const open = this.#live();
     open.batch.flush();
-    if (this.#fatal !== undefined) this.#live();
+    await open.batch.settled();
+    return this.#live();
   }
 
   #hasRecord(open: Open, id: string): boolean {
-    return this.#pendingRecordIds.has(id) || open.ledger.has(id);
+    if (this.#pendingRecordIds.has(id)) return true;
+    open.reads.begin();
+    return open.ledger.has(id);
   }
 
   /** Prunes finished reservations at most once a minute, piggybacking on writes. */
@@ -228,64 +282,53 @@ export class SqliteStore implements Store {
 
   // --- budgets, overrides, audit, snapshots: rare writes, each its own transaction ---
 
-  #adminWrite(fn: (admin: AdminTables) => void): void {
-    const open = this.#live();
-    this.#settle(open);
-    open.db.transaction(() => fn(open.admin)).immediate();
+  /** Runs admin ops in the writer thread, in a transaction of their own after every pending batch. */
+  async #adminWrite(ops: AdminOp[]): Promise<unknown[]> {
+    const { batch } = this.#live();
+    batch.flush();
+    const done = batch.add(0, (b) => b.msg.admin.push(...ops));
+    batch.flush();
+    return done;
   }
 
   async loadBudgets(): Promise<BudgetSpec[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.admin.budgets();
+    return (await this.#settled()).admin.budgets();
   }
   async saveBudget(spec: BudgetSpec, audit: AuditEntry): Promise<void> {
-    this.#adminWrite((a) => {
-      a.putBudget(spec);
-      a.putAudit(audit);
-    });
+    await this.#adminWrite([
+      { op: 'putBudget', spec },
+      { op: 'putAudit', audit },
+    ]);
   }
   async deleteBudget(id: string, audit: AuditEntry): Promise<void> {
-    this.#adminWrite((a) => {
-      a.deleteBudget(id);
-      a.putAudit(audit);
-    });
+    await this.#adminWrite([
+      { op: 'deleteBudget', id },
+      { op: 'putAudit', audit },
+    ]);
   }
 
   async loadOverrides(): Promise<Override[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.admin.overrides();
+    return (await this.#settled()).admin.overrides();
   }
   async saveOverride(override: Override, audit: AuditEntry): Promise<void> {
-    this.#adminWrite((a) => {
-      a.putOverride(override);
-      a.putAudit(audit);
-    });
+    await this.#adminWrite([
+      { op: 'putOverride', override },
+      { op: 'putAudit', audit },
+    ]);
   }
   async deleteOverride(id: string, audit: AuditEntry): Promise<boolean> {
-    let had = false;
-    this.#adminWrite((a) => {
-      had = a.deleteOverride(id);
-      if (had) a.putAudit(audit);
-    });
-    return had;
+    const [had] = await this.#adminWrite([{ op: 'deleteOverride', id, audit }]);
+    return had === true;
   }
   async listAudit(limit: number): Promise<AuditEntry[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.admin.audit(limit);
+    return (await this.#settled()).admin.audit(limit);
   }
 
   async saveSnapshots(rows: Snapshot[]): Promise<void> {
-    this.#adminWrite((a) => {
-      for (const s of rows) a.putSnapshot(s);
-    });
+    await this.#adminWrite(rows.map((snapshot): AdminOp => ({ op: 'putSnapshot', snapshot })));
   }
   async listSnapshots(budgetId: string, from: number, to: number): Promise<Snapshot[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.admin.snapshots(budgetId, from, to);
+    return (await this.#settled()).admin.snapshots(budgetId, from, to);
   }
 
   // --- counters and reservations: the working copy, group-committed ---
@@ -308,25 +351,25 @@ export class SqliteStore implements Store {
 
   async commit(reservationId: string, item: RecordItem): Promise<CommitOutcome> {
     const open = this.#live();
-    const { state, batch, ledger } = open;
+    const { state, batch } = open;
     assertStorable(item.record);
     this.#maybePrune(Date.now());
     const r = state.reservations.get(reservationId);
     let outcome: CommitOutcome;
-    let write: BatchWrite | undefined;
     if (r && r.state !== 'committed' && this.#hasRecord(open, item.record.id)) {
       // The record landed through another path already: count it once (as the memory store).
       outcome = state.commit(reservationId, { ...item, increments: [] });
     } else {
       outcome = state.commit(reservationId, item);
       if (outcome.status === 'committed' || outcome.status === 'late') {
-        const record = item.record;
-        this.#pendingRecordIds.add(record.id);
-        write = () => ledger.insert(record);
+        const cur = batch.current;
+        this.#pendingRecordIds.add(item.record.id);
+        cur.recordIds.push(item.record.id);
+        appendUsageRow(cur.msg.usage, item.record);
       }
     }
     const changed = outcome.status === 'committed' || outcome.status === 'late';
-    await batch.add(changed ? 1 : 0, write);
+    await batch.add(changed ? 1 : 0);
     return outcome;
   }
 
@@ -352,56 +395,53 @@ export class SqliteStore implements Store {
 
   async record(items: RecordItem[]): Promise<RecordOutcome[]> {
     const open = this.#live();
-    const { state, batch, ledger } = open;
+    const { state, batch } = open;
     // All checked before any is applied: a call is accepted whole or rejected whole.
     for (const item of items) assertStorable(item.record);
-    const fresh: PricedRecord[] = [];
-    const outcomes = items.map((item): RecordOutcome => {
-      if (this.#hasRecord(open, item.record.id)) {
-        return { duplicate: true, counters: item.increments.map((i) => state.value(i.counter)) };
+    const cur = batch.current;
+    let fresh = 0;
+    const outcomes: RecordOutcome[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const id = item.record.id;
+      if (this.#hasRecord(open, id)) {
+        outcomes[i] = { duplicate: true, counters: item.increments.map((inc) => state.value(inc.counter)) };
+        continue;
       }
-      this.#pendingRecordIds.add(item.record.id);
-      fresh.push(item.record);
-      return { duplicate: false, counters: state.applyUsage(item) };
-    });
-    const write = fresh.length > 0 ? () => insertAll(ledger, fresh) : undefined;
-    await batch.add(fresh.length, write);
+      this.#pendingRecordIds.add(id);
+      cur.recordIds.push(id);
+      appendUsageRow(cur.msg.usage, item.record);
+      fresh += 1;
+      outcomes[i] = { duplicate: false, counters: state.applyUsage(item) };
+    }
+    await batch.add(fresh);
     return outcomes;
   }
 
   async mark(key: string): Promise<boolean> {
-    const { batch, admin } = this.#live();
+    const { batch, admin, reads } = this.#live();
     if (this.#knownMarks.has(key) || this.#pendingMarks.has(key)) {
       await batch.add(0);
       return false;
     }
+    reads.begin();
     if (admin.hasMark(key)) {
       this.#knownMarks.add(key);
       await batch.add(0);
       return false;
     }
     this.#pendingMarks.add(key);
-    const at = Date.now();
-    await batch.add(1, () => admin.putMark(key, at));
+    const cur = batch.current;
+    cur.msg.marks.push(key, Date.now());
+    cur.markKeys.push(key);
+    await batch.add(1);
     return true;
   }
 
   async queryUsage(q: UsageQuery & { limit?: number }): Promise<PricedRecord[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.ledger.query(q);
+    return (await this.#settled()).ledger.query(q);
   }
   async aggregateUsage(q: UsageQuery & { groupBy: readonly UsageGroupField[] }): Promise<UsageAggregate[]> {
-    const open = this.#live();
-    this.#settle(open);
-    return open.ledger.aggregate(q);
+    return (await this.#settled()).ledger.aggregate(q);
   }
-}
-
-function insertAll(ledger: UsageLedger, records: readonly PricedRecord[]): void {
-  for (const r of records) ledger.insert(r);
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

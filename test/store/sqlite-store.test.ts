@@ -157,12 +157,10 @@ describe('SqliteStore group commit', () => {
   it('writes at once when maxBatch units are queued', async () => {
     const s = await openStore({ flushIntervalMs: 60_000, maxBatch: 100 });
     const start = s.flushCount;
-    const all = Promise.all(
-      Array.from({ length: 1000 }, (_, i) => s.record([item(priced(`r${i}`), [[a, 1]])])),
-    );
-    // Ten batches filled up and were written without waiting for the (one minute) timer.
+    // Ten batches fill up and are written without waiting for the (one minute) timer:
+    // otherwise this would wait a minute.
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => s.record([item(priced(`r${i}`), [[a, 1]])])));
     expect(s.flushCount - start).toBe(10);
-    await all;
   });
 
   it('acknowledges a duplicate only once the original is durable', async () => {
@@ -201,19 +199,14 @@ describe('SqliteStore group commit', () => {
 
 describe('SqliteStore failed writes', () => {
   it('rejects the whole batch and reloads memory from the file', async () => {
-    let failing = false;
-    const s = await openStore({
-      reservationRetentionMs: YEARS,
-      onFlush: () => {
-        if (failing) throw new Error('disk on fire');
-      },
-    });
+    const s = await openStore({ reservationRetentionMs: YEARS });
     await s.record([item(priced('base'), [[a, 10]])]);
     await s.reserve(reservation('r0', [hold(a, 5)]), [hold(a, 5)]);
     await s.mark('kept');
     const durable = copyOf(s.state);
 
-    failing = true;
+    // Every write transaction now throws inside the writer thread, just before commit.
+    s.injectWriteFailure('disk on fire');
     const batch = Promise.allSettled([
       s.record([item(priced('lost'), [[a, 7]])]),
       s.reserve(reservation('r1', [hold(b, 3)]), [hold(b, 3)]),
@@ -242,7 +235,7 @@ describe('SqliteStore failed writes', () => {
     expect(await s.getReservation('r1')).toBeUndefined();
     expect(await s.queryUsage({ from: 0, to: T0 + 1 })).toHaveLength(1);
 
-    failing = false;
+    s.injectWriteFailure(undefined);
     // Nothing of the failed batch is remembered: the same writes succeed now.
     expect(await s.record([item(priced('lost'), [[a, 7]])])).toEqual([
       { duplicate: false, counters: [{ used: 17, reserved: 5 }] },
@@ -254,6 +247,36 @@ describe('SqliteStore failed writes', () => {
     const final = copyOf(s.state);
     await s.close();
     const reopened = await openStore({ reservationRetentionMs: YEARS });
+    expect(copyOf(reopened.state)).toEqual(final);
+  });
+});
+
+describe('SqliteStore pipelined batches', () => {
+  it('rejects the batches posted after a failed one, which the writer must not write', async () => {
+    const s = await openStore({ maxBatch: 1, flushIntervalMs: 60_000 });
+    // maxBatch 1: each call is posted at once, so all three are in flight together.
+    const first = s.record([item(priced('r1'), [[a, 1]])]);
+    s.injectWriteFailure('disk on fire');
+    const failed = s.record([item(priced('r2'), [[a, 10]])]);
+    s.injectWriteFailure(undefined);
+    // Prepared from memory that includes r2's increment: writing it would persist used = 111.
+    const after = s.record([item(priced('r3'), [[a, 100]])]);
+    const settled = await Promise.allSettled([first, failed, after]);
+    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'fulfilled'))).toEqual(
+      ['fulfilled', 'disk on fire', 'disk on fire'],
+    );
+    expect(await s.ready()).toBe(false);
+    expect(await s.getCounters([a])).toEqual([{ used: 1, reserved: 0 }]);
+    expect((await s.queryUsage({ from: 0, to: T0 + 1 })).map((r) => r.id)).toEqual(['r1']);
+
+    // The store recovers: the rejected records are new again, on top of what is durable.
+    expect(await s.record([item(priced('r3'), [[a, 100]])])).toEqual([
+      { duplicate: false, counters: [{ used: 101, reserved: 0 }] },
+    ]);
+    expect(await s.ready()).toBe(true);
+    const final = copyOf(s.state);
+    await s.close();
+    const reopened = await openStore();
     expect(copyOf(reopened.state)).toEqual(final);
   });
 });

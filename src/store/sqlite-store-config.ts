@@ -1,0 +1,58 @@
+import type { SqliteSynchronous } from './sqlite-open.ts';
+import type { WriteMessage } from './sqlite-writer.ts';
+
+/** SqliteStore's options and its per-batch bookkeeping type. */
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created. Default './data/bursar.db'. */
+  path?: string;
+  /** Longest wait before a pending batch is written. Default 2 ms. */
+  flushIntervalMs?: number;
+  /** Units of work (reservations, commits, records, marks...) that trigger a write at once. Default 1000. */
+  maxBatch?: number;
+  /** 'FULL' (default) survives power loss; 'NORMAL' survives a process crash only. */
+  synchronous?: SqliteSynchronous;
+  /** How long a finished reservation is kept past its expiry (idempotent replays, reports). Default 1 hour. */
+  reservationRetentionMs?: number;
+  /** How long to wait for a lock held by another connection before failing. Default 1000 ms. */
+  busyTimeoutMs?: number;
+}
+
+export const DEFAULTS = {
+  path: './data/bursar.db',
+  flushIntervalMs: 2,
+  maxBatch: 1000,
+  synchronous: 'FULL' as SqliteSynchronous,
+  reservationRetentionMs: 3_600_000,
+  busyTimeoutMs: 1000,
+};
+
+/** One group-commit batch: what is posted to the writer, and what the main thread keeps. */
+export interface Batch {
+  msg: WriteMessage;
+  /** Record ids and marks in this batch: pending until it is acknowledged. */
+  recordIds: string[];
+  markKeys: string[];
+}
+
+export function emptyBatch(): Batch {
+  return {
+    msg: {
+      seq: 0,
+      epoch: 0,
+      counters: [],
+      counterDeletes: [],
+      reservations: [],
+      reservationDeletes: [],
+      usage: [],
+      marks: [],
+      admin: [],
+    },
+    recordIds: [],
+    markKeys: [],
+  };
+}
+
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
