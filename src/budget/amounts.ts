@@ -5,9 +5,6 @@ import type { TokenUsage } from '../usage/token-usage.ts';
 import { tokenCount } from '../usage/token-usage.ts';
 import type { Resource } from './budget-spec.ts';
 
-/** One call's size in every resource's counter unit (nano-USD, tokens, ms, counts). */
-export type Amounts = Record<Resource, number>;
-
 /** What a caller expects a call to use, for check and reserve. */
 export const estimateSchema = z
   .object({
@@ -24,25 +21,6 @@ export const estimateSchema = z
   .strict();
 export type Estimate = z.output<typeof estimateSchema>;
 
-export function amountsFromUsage(
-  usage: TokenUsage,
-  costNanoUsd: number,
-  operation: string | undefined,
-  durationMs: number,
-): Amounts {
-  const isTool = operation === GEN_AI_OPERATION.EXECUTE_TOOL;
-  return {
-    cost_usd: costNanoUsd,
-    tokens: usage.input + usage.output,
-    input_tokens: usage.input,
-    output_tokens: usage.output,
-    // A tool call is a tool call, not a model request.
-    requests: isTool ? 0 : 1,
-    tool_calls: isTool ? 1 : 0,
-    duration_seconds: Math.round(durationMs),
-  };
-}
-
 export function usageFromEstimate(e: Estimate): TokenUsage {
   return {
     input: e.inputTokens ?? 0,
@@ -58,4 +36,35 @@ export function usageFromEstimate(e: Estimate): TokenUsage {
 export function estimateCost(e: Estimate, priced: CostResult): { nanoUsd: number; unpriced: boolean } {
   if (e.costUsd !== undefined) return { nanoUsd: Math.round(e.costUsd * 1e9), unpriced: false };
   return { nanoUsd: priced.nanoUsd, unpriced: priced.unpriced };
+}
+
+/** What `amountOf` reads: a priced record, or an estimate shaped like one. */
+export interface EstimatedCall {
+  usage: TokenUsage;
+  cost: { nanoUsd: number };
+  operation: string;
+  durationMs: number;
+}
+
+/**
+ * One call's size in one budget's counter unit: nano-USD, tokens, milliseconds or a
+ * count. A tool call is a tool call, not a model request.
+ */
+export function amountOf(resource: Resource, r: EstimatedCall): number {
+  switch (resource) {
+    case 'cost_usd':
+      return r.cost.nanoUsd;
+    case 'tokens':
+      return r.usage.input + r.usage.output;
+    case 'input_tokens':
+      return r.usage.input;
+    case 'output_tokens':
+      return r.usage.output;
+    case 'requests':
+      return r.operation === GEN_AI_OPERATION.EXECUTE_TOOL ? 0 : 1;
+    case 'tool_calls':
+      return r.operation === GEN_AI_OPERATION.EXECUTE_TOOL ? 1 : 0;
+    case 'duration_seconds':
+      return Math.round(r.durationMs);
+  }
 }

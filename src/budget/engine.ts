@@ -17,7 +17,7 @@ import {
   type UsageRecordInput,
 } from '../usage/usage-record.ts';
 import { ValidationError } from '../validation/errors.ts';
-import { type Amounts, amountsFromUsage, type Estimate, estimateCost, usageFromEstimate } from './amounts.ts';
+import { amountOf, type Estimate, type EstimatedCall, estimateCost, usageFromEstimate } from './amounts.ts';
 import { type BudgetSpec, parseBudgetSpec, resolveLimits } from './budget-spec.ts';
 import { CompiledBudget } from './compiled-budget.ts';
 import { combine, type Decision, evaluate, unavailable } from './decision.ts';
@@ -42,6 +42,8 @@ import { type Labels, SelectorIndex } from './selector.ts';
 import { ThresholdWatcher } from './threshold-watcher.ts';
 
 export * from './requests.ts';
+
+const NO_FAILURES: ReadonlySet<number> = new Set();
 
 /** Prices usage; the shared price catalog implements it. */
 export interface Pricer {
@@ -77,6 +79,7 @@ export class BudgetEngine {
   #budgets = new Map<string, CompiledBudget>();
   #index = new SelectorIndex<CompiledBudget>([]);
   readonly thresholds: ThresholdWatcher;
+  readonly #estimateCache = new Map<string, { nanoUsd: number; unpriced: boolean }>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -172,10 +175,19 @@ export class BudgetEngine {
     return this.#index.match(labels);
   }
 
-  #estimateAmounts(call: Call, estimate: Estimate): { amounts: Amounts; unpriced: boolean } {
+  /** The estimate as a record-shaped value `amountOf` reads, plus whether its model is unpriced. */
+  #estimateAmounts(call: Call, estimate: Estimate): { amounts: EstimatedCall; unpriced: boolean } {
     const usage = usageFromEstimate(estimate);
     let cost = { nanoUsd: 0, unpriced: false };
-    if (estimate.costUsd !== undefined || call.model !== undefined) {
+    // Guards send the same few estimate shapes over and over: price each shape once
+    // per catalog version.
+    const key =
+      estimate.costUsd === undefined && call.model !== undefined
+        ? `${this.pricer.version}\u0000${call.provider}\u0000${call.model}\u0000${usage.input}\u0000${usage.output}`
+        : undefined;
+    const cached = key === undefined ? undefined : this.#estimateCache.get(key);
+    if (cached) cost = cached;
+    else if (estimate.costUsd !== undefined || call.model !== undefined) {
       const priced = this.pricer.price({
         id: 'estimate',
         time: this.now(),
@@ -188,10 +200,14 @@ export class BudgetEngine {
         usageSource: 'provider',
       });
       cost = estimateCost(estimate, priced);
+      if (key !== undefined) {
+        if (this.#estimateCache.size >= 10_000) this.#estimateCache.clear();
+        this.#estimateCache.set(key, cost);
+      }
     }
     const durationMs = (estimate.durationSeconds ?? 0) * 1000;
     return {
-      amounts: amountsFromUsage(usage, cost.nanoUsd, call.operation, durationMs),
+      amounts: { usage, cost: { nanoUsd: cost.nanoUsd }, operation: call.operation ?? 'chat', durationMs },
       unpriced: cost.unpriced,
     };
   }
@@ -199,8 +215,13 @@ export class BudgetEngine {
   // ---- check / reserve / commit / release / record ---------------------------------
 
   /** The decision a reservation would get now. No side effects besides a decision event. */
-  async check(input: CallInput): Promise<Decision> {
-    return this.checkCall(fastCall.parse(input));
+  check(input: CallInput): Promise<Decision> {
+    // Not `async`: one promise fewer per call; bad input still arrives as a rejection.
+    try {
+      return this.checkCall(fastCall.parse(input));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `check` for a call already validated against `callSchema` (the HTTP layer, the guard). */
@@ -220,7 +241,7 @@ export class BudgetEngine {
           b,
           window: windows[i]!,
           group: refs[i]!.group,
-          requested: amounts[b.spec.resource],
+          requested: amountOf(b.spec.resource, amounts),
         })),
         unpriced,
         error,
@@ -235,7 +256,7 @@ export class BudgetEngine {
           window: windows[i]!,
           limit: b.limitAt(refs[i]!.group, now),
           counter: counters[i]!,
-          requested: amounts[b.spec.resource],
+          requested: amountOf(b.spec.resource, amounts),
           unpriced: unpriced && b.spec.resource === 'cost_usd',
         }),
       ),
@@ -247,8 +268,12 @@ export class BudgetEngine {
   }
 
   /** Holds the estimate on every matching budget at once, or on none. */
-  async reserve(input: ReserveInput): Promise<ReserveResult> {
-    return this.reserveCall(fastReserve.parse(input));
+  reserve(input: ReserveInput): Promise<ReserveResult> {
+    try {
+      return this.reserveCall(fastReserve.parse(input));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `reserve` for a request already validated against `reserveSchema`. */
@@ -264,7 +289,14 @@ export class BudgetEngine {
       const window = b.window(this.clock, now);
       const group = b.groupOf(labels);
       const limit = b.limitAt(group, now);
-      return { b, window, group, limit, ref: b.counter(group, window), requested: amounts[b.spec.resource] };
+      return {
+        b,
+        window,
+        group,
+        limit,
+        ref: b.counter(group, window),
+        requested: amountOf(b.spec.resource, amounts),
+      };
     });
     const decide = (counters: CounterValue[], failed: ReadonlySet<number>) =>
       combine(
@@ -294,7 +326,7 @@ export class BudgetEngine {
           e.b.spec.policy !== 'WARN',
       );
     if (unpricedDeny) {
-      const decision = decide(await this.store.getCounters(entries.map((e) => e.ref)), new Set());
+      const decision = decide(await this.store.getCounters(entries.map((e) => e.ref)), NO_FAILURES);
       if (this.events.has('decision'))
         this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
       return { decision };
@@ -330,11 +362,9 @@ export class BudgetEngine {
       return { decision };
     }
     // Decide on the counters as they were before this hold was added.
-    const before = outcome.counters.map((c, i) => ({
-      used: c.used,
-      reserved: c.reserved - (outcome.replayed ? 0 : holds[i]!.amount),
-    }));
-    const decision = decide(before, new Set());
+    const before = outcome.counters;
+    if (!outcome.replayed) for (let i = 0; i < before.length; i++) before[i]!.reserved -= holds[i]!.amount;
+    const decision = decide(before, NO_FAILURES);
     if (this.events.has('decision'))
       this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
     if (!outcome.replayed && this.events.has('reservation_created'))
@@ -369,8 +399,12 @@ export class BudgetEngine {
   }
 
   /** Drops the holds and records the actual usage, whatever its size: overage is never dropped. */
-  async commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
-    return this.commitUsage(reservationId, fastCommit.parse(input));
+  commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
+    try {
+      return this.commitUsage(reservationId, fastCommit.parse(input));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `commit` for usage already validated against `commitSchema`. */
@@ -379,7 +413,8 @@ export class BudgetEngine {
     if (!reservation) return { status: 'not_found' };
     const now = this.now();
     const merged = recordFromCommit(reservation, actual, now);
-    const record = this.#price(merged);
+    // The reservation's scope was filtered when it was made; a commit's own scope was not.
+    const record = this.#price(merged, actual.scope === undefined);
     const item = this.#recordItem(record);
     const outcome = await this.store.commit(reservationId, item);
     if (outcome.status === 'not_found') return { status: 'not_found' };
@@ -446,26 +481,29 @@ export class BudgetEngine {
   }
 
   /** Prices a record this engine built or parsed itself (mutated in place: no copy on the hot path). */
-  #price(record: UsageRecord): PricedRecord {
+  #price(record: UsageRecord, scopeFiltered = false): PricedRecord {
     const priced = record as PricedRecord;
-    priced.scope = filterScope(record.scope, this.#customLabels);
+    if (!scopeFiltered) priced.scope = filterScope(record.scope, this.#customLabels);
     priced.cost = this.pricer.price(record);
     return priced;
   }
 
   #recordItem(record: PricedRecord): RecordItem {
-    const labels = this.#labels(
-      record.scope,
-      record.provider,
-      effectiveModel(record),
-      record.operation,
-      record.toolName,
-    );
-    const amounts = amountsFromUsage(record.usage, record.cost.nanoUsd, record.operation, record.durationMs);
-    const increments: CounterIncrement[] = [];
-    for (const b of this.#index.match(labels)) {
+    // record.scope was filtered when the record was priced: no second copy here.
+    const labels: Record<string, string | undefined> = { ...record.scope };
+    labels.provider = record.provider;
+    labels.model = effectiveModel(record);
+    labels.operation = record.operation;
+    if (record.toolName !== undefined) labels.tool = record.toolName;
+    const matched = this.#index.match(labels);
+    const increments: CounterIncrement[] = new Array(matched.length);
+    for (let i = 0; i < matched.length; i++) {
+      const b = matched[i]!;
       const window = b.window(this.clock, record.time);
-      increments.push({ counter: b.counter(b.groupOf(labels), window), used: amounts[b.spec.resource] });
+      increments[i] = {
+        counter: b.counter(b.groupOf(labels), window),
+        used: amountOf(b.spec.resource, record),
+      };
     }
     return { record, increments };
   }

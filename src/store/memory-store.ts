@@ -1,6 +1,7 @@
 import type { BudgetSpec } from '../budget/budget-spec.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import { CounterState } from './counter-state.ts';
+import { MemoryLedger } from './memory-ledger.ts';
 import type {
   AuditEntry,
   CommitOutcome,
@@ -30,7 +31,7 @@ export class MemoryStore implements Store {
   readonly #budgets = new Map<string, BudgetSpec>();
   readonly #overrides = new Map<string, Override>();
   readonly #audit: AuditEntry[] = [];
-  readonly #records = new Map<string, PricedRecord>();
+  readonly #records = new MemoryLedger();
   readonly #marks = new Set<string>();
   readonly #snapshots: Snapshot[] = [];
 
@@ -88,8 +89,7 @@ export class MemoryStore implements Store {
         : { ...outcome, counters: item.increments.map((i) => this.state.value(i.counter)) };
     }
     const outcome = this.state.commit(reservationId, item);
-    if (outcome.status === 'committed' || outcome.status === 'late')
-      this.#records.set(item.record.id, item.record);
+    if (outcome.status === 'committed' || outcome.status === 'late') this.#records.add(item.record);
     return outcome;
   }
   async release(reservationId: string, state: 'released' | 'expired'): Promise<Reservation | undefined> {
@@ -110,7 +110,7 @@ export class MemoryStore implements Store {
       if (this.#records.has(item.record.id)) {
         return { duplicate: true, counters: item.increments.map((i) => this.state.value(i.counter)) };
       }
-      this.#records.set(item.record.id, item.record);
+      this.#records.add(item.record);
       return { duplicate: false, counters: this.state.applyUsage(item) };
     });
   }
@@ -123,14 +123,18 @@ export class MemoryStore implements Store {
 
   async queryUsage(q: UsageQuery & { limit?: number }): Promise<PricedRecord[]> {
     const out: PricedRecord[] = [];
-    for (const r of this.#records.values()) {
+    for (const r of this.#all()) {
       if (matchesQuery(r, q)) out.push(r);
     }
     out.sort((a, b) => a.time - b.time);
     return q.limit !== undefined ? out.slice(0, q.limit) : out;
   }
   async aggregateUsage(q: UsageQuery & { groupBy: readonly UsageGroupField[] }): Promise<UsageAggregate[]> {
-    return aggregateRecords(this.#records.values(), q);
+    return aggregateRecords(this.#all(), q);
+  }
+
+  *#all(): Iterable<PricedRecord> {
+    for (const row of this.#records.rows()) yield this.#records.get(row);
   }
 
   async saveSnapshots(rows: Snapshot[]): Promise<void> {

@@ -90,7 +90,10 @@ const commit = fc.record(
 const record = fc.record(
   {
     id: often(label, fc.constant(undefined)),
-    time: often(fc.integer({ min: 946_684_800_000, max: 7_258_118_400_000 }), fc.constantFrom(0, 1.5, undefined)),
+    time: often(
+      fc.integer({ min: 946_684_800_000, max: 7_258_118_400_000 }),
+      fc.constantFrom(0, 1.5, undefined),
+    ),
     provider: label,
     operation: label,
     requestModel: label,
