@@ -2,11 +2,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BudgetEngine } from '../../src/budget/engine.ts';
 import { statusReport } from '../../src/budget/status.ts';
 import { BudgetExceededError, BudgetUnavailableError, Guard } from '../../src/instrumentation/guard.ts';
+import { instrumentAnthropicClient } from '../../src/instrumentation/providers/anthropic.ts';
+import { instrumentGeminiClient } from '../../src/instrumentation/providers/gemini.ts';
 import { instrumentOpenAIClient } from '../../src/instrumentation/providers/openai.ts';
 import { withBudgetScope } from '../../src/instrumentation/scope.ts';
 import { PriceCatalog } from '../../src/pricing/catalog.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import { type MockProvider, openaiClient, startMockProvider, withScenario } from '../mock-provider/index.ts';
+import {
+  anthropicClient,
+  geminiClient,
+  type MockProvider,
+  openaiClient,
+  startMockProvider,
+  withScenario,
+} from '../mock-provider/index.ts';
 import { otelHarness } from '../helpers/otel.ts';
 
 let mock: MockProvider;
@@ -132,5 +141,53 @@ describe('guard (in-process engine)', () => {
     const r = await open.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(r.usage?.prompt_tokens).toBe(1200);
     expect(mock.requests.length).toBe(sent + 1);
+  });
+});
+
+describe('guard on the Anthropic and Gemini adapters', () => {
+  it('commits the provider’s usage, then denies before sending once the budget is spent', async () => {
+    const engine = new BudgetEngine({ store: new MemoryStore(), pricer: new PriceCatalog() });
+    await engine.init();
+    await engine.putBudget({
+      id: 'two',
+      resource: 'requests',
+      period: 'day',
+      limit: 2,
+      policy: 'HARD_LIMIT',
+    });
+    await engine.putBudget({
+      id: 'tok',
+      resource: 'tokens',
+      period: 'day',
+      limit: 1_000_000,
+      policy: 'WARN',
+    });
+    const h = otelHarness();
+    h.telemetry.guard = new Guard({ backend: engine });
+    const a = instrumentAnthropicClient(anthropicClient(mock), h.telemetry);
+    const g = instrumentGeminiClient(geminiClient(mock), h.telemetry);
+    const m = await a.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(m.usage.output_tokens).toBe(420);
+    await g.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' });
+    await new Promise((res) => setImmediate(res));
+    const tok = (await statusReport(engine, ['tok'])).budgets[0]!;
+    // Anthropic 2350 in + 420 out; Gemini 900 in + 300 out.
+    expect(tok).toMatchObject({ used: 2350 + 420 + 900 + 300, reserved: 0 });
+    const sent = mock.requests.length;
+    await expect(
+      a.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    ).rejects.toBeInstanceOf(BudgetExceededError);
+    await expect(
+      g.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }),
+    ).rejects.toBeInstanceOf(BudgetExceededError);
+    expect(mock.requests.length).toBe(sent);
   });
 });

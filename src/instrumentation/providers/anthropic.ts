@@ -2,6 +2,7 @@ import { context, trace } from '@opentelemetry/api';
 import { GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../semconv.ts';
 import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
+import { type ApiPromiseLike, deferredApiPromise } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
 import { MessageStreamState, messageResult } from './anthropic-results.ts';
@@ -20,11 +21,6 @@ import { MessageStreamState, messageResult } from './anthropic-results.ts';
  */
 type Obj = Record<string, unknown>;
 type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
-
-interface ApiPromiseLike {
-  _thenUnwrap(transform: (result: unknown, props: unknown) => unknown): unknown;
-  responsePromise?: Promise<unknown>;
-}
 
 interface StreamLike {
   iterator: () => AsyncIterator<unknown>;
@@ -164,26 +160,26 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
       if (insideRecordedCall() || typeof body !== 'object' || body === null)
         return original.call(this, body, ...rest);
       const params = body as Obj;
-      const call = t.start(toRequest(params, (this as Obj | undefined)?._client as Obj | undefined, opts));
-      let promise: ApiPromiseLike;
-      try {
-        // Our span is active while the SDK sends the request, so the SDK's own call span
-        // and any HTTP client spans are its children.
-        promise = context.with(trace.setSpan(context.active(), call.span), () =>
-          runMarked(() => original.call(this, body, ...rest)),
-        ) as ApiPromiseLike;
-      } catch (error) {
-        call.end(undefined, error);
-        throw error;
-      }
-      if (typeof promise?._thenUnwrap !== 'function') {
-        call.end(undefined);
+      const self = this as Obj | undefined;
+      const req = toRequest(params, self?._client as Obj | undefined, opts);
+      const invoke = (call: CallTracker): ApiPromiseLike => {
+        let promise: ApiPromiseLike;
+        try {
+          // Our span is active while the SDK sends the request, so the SDK's own call span
+          // and any HTTP client spans are its children.
+          promise = context.with(trace.setSpan(context.active(), call.span), () =>
+            runMarked(() => original.call(this, body, ...rest)),
+          ) as ApiPromiseLike;
+        } catch (error) {
+          call.end(undefined, error);
+          throw error;
+        }
+        // HTTP and network failures never reach the result transform.
+        promise?.responsePromise?.then(undefined, (error: unknown) => call.end(undefined, error));
         return promise;
-      }
-      // HTTP and network failures never reach the transform below.
-      promise.responsePromise?.then(undefined, (error: unknown) => call.end(undefined, error));
+      };
       const streamed = params.stream === true;
-      const out = promise._thenUnwrap((result: unknown) => {
+      const transform = (call: CallTracker) => (result: unknown) => {
         if (streamed && typeof (result as StreamLike | undefined)?.iterator === 'function') {
           observeStream(t, result as StreamLike, call);
           return result;
@@ -193,7 +189,29 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
         const failure = missing(t, call, read);
         if (failure) throw failure;
         return result;
-      }) as Obj;
+      };
+      const guard = t.guard;
+      if (guard && self?._client) {
+        // Reserve first; the request is sent only once the reservation is held.
+        let call: CallTracker | undefined;
+        const deferred = deferredApiPromise(
+          self._client as object,
+          async () => {
+            const admission = await guard.admit(req);
+            call = t.start(req);
+            call.admission = admission;
+          },
+          () => invoke(call!),
+        );
+        if (deferred) return deferred._thenUnwrap((result) => transform(call!)(result));
+      }
+      const call = t.start(req);
+      const promise = invoke(call);
+      if (typeof promise?._thenUnwrap !== 'function') {
+        call.end(undefined);
+        return promise;
+      }
+      const out = promise._thenUnwrap(transform(call)) as unknown as Obj;
       coverRawResponse(out, call, streamed);
       return out;
     };

@@ -178,30 +178,42 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: GeminiOptions, owner?:
   return (original: (this: unknown, ...args: unknown[]) => unknown) =>
     function bursarWrapped(this: unknown, params: unknown, ...rest: unknown[]): unknown {
       if (insideRecordedCall() || !isObj(params)) return original.call(this, params, ...rest);
-      const call = t.start(toRequest(kind, params, owner ?? this, opts));
-      let pending: unknown;
-      try {
-        pending = runMarked(() => original.call(this, params, ...rest));
-      } catch (error) {
-        call.end(undefined, error);
-        throw error;
-      }
-      const config = isObj(params.config) ? (params.config as Config) : undefined;
-      // HTTP errors (429, 5xx), network failures and aborts before the first byte reject here.
-      return Promise.resolve(pending).then(
-        (value: unknown) => {
-          if (kind === 'stream') return observeStream(t, call, value, config);
-          const result = kind === 'embed' ? embedContentResult(value) : generateContentResult(value);
-          call.end(result);
-          const failure = missing(t, call, result);
-          if (failure) throw failure;
-          return value;
-        },
-        (error: unknown) => {
+      const req = toRequest(kind, params, owner ?? this, opts);
+      const run = (call: CallTracker): Promise<unknown> => {
+        let pending: unknown;
+        try {
+          pending = runMarked(() => original.call(this, params, ...rest));
+        } catch (error) {
           call.end(undefined, error);
           throw error;
-        },
-      );
+        }
+        const config = isObj(params.config) ? (params.config as Config) : undefined;
+        // HTTP errors (429, 5xx), network failures and aborts before the first byte reject here.
+        return Promise.resolve(pending).then(
+          (value: unknown) => {
+            if (kind === 'stream') return observeStream(t, call, value, config);
+            const result = kind === 'embed' ? embedContentResult(value) : generateContentResult(value);
+            call.end(result);
+            const failure = missing(t, call, result);
+            if (failure) throw failure;
+            return value;
+          },
+          (error: unknown) => {
+            call.end(undefined, error);
+            throw error;
+          },
+        );
+      };
+      const guard = t.guard;
+      if (guard) {
+        // Reserve first: a denial rejects before any request is sent.
+        return guard.admit(req).then((admission) => {
+          const call = t.start(req);
+          call.admission = admission;
+          return run(call);
+        });
+      }
+      return run(t.start(req));
     };
 }
 
