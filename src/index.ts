@@ -30,3 +30,24 @@ export {
 export type { TokenUsage } from './usage/token-usage.ts';
 export { type PricedRecord, parseUsageRecord, type UsageRecord } from './usage/usage-record.ts';
 export { ValidationError } from './validation/errors.ts';
+
+// Instrumentation
+export { instrument, type InstrumentOptions } from './instrumentation/instrument.ts';
+export { withBudgetScope, currentScope } from './instrumentation/scope.ts';
+export {
+  BursarInstrumentation,
+  type BursarInstrumentationConfig,
+} from './instrumentation/bursar-instrumentation.ts';
+export { configureTelemetry, getTelemetry } from './instrumentation/default-telemetry.ts';
+export { GenAiTelemetry } from './instrumentation/telemetry.ts';
+export {
+  BudgetExceededError,
+  BudgetUnavailableError,
+  Guard,
+  type BudgetBackend,
+  type GuardOptions,
+} from './instrumentation/guard.ts';
+export { MissingUsageError } from './instrumentation/call.ts';
+export { UsageTracker, type TrackerOptions } from './instrumentation/tracker.ts';
+export { traceTool } from './instrumentation/tool.ts';
+export { getAdapter, type Adapter, type StandardUsage } from './instrumentation/unified-adapter.ts';
