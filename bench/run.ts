@@ -2,10 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchEngine } from './engine.bench.ts';
 import { renderSection, type Section } from './harness.ts';
+import { benchInstrumentation } from './instrumentation.bench.ts';
 import { benchSqlite } from './sqlite.bench.ts';
 
 // `npm run bench` prints the figures; `npm run bench -- --write` also rewrites bench/RESULTS.md.
-const suites: Record<string, () => Promise<Section[]>> = { engine: benchEngine, sqlite: benchSqlite };
+const suites: Record<string, () => Promise<Section[]>> = {
+  engine: benchEngine,
+  sqlite: benchSqlite,
+  instrumentation: benchInstrumentation,
+};
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const sections: Section[] = [];
 for (const [name, run] of Object.entries(suites)) {

@@ -1,0 +1,494 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
+import OpenAI from 'openai';
+import { fmtNs, measure, type Result, type Section } from './harness.ts';
+
+/**
+ * What bursar's OpenAI instrumentation adds to a call, against the bare SDK and against
+ * peer instrumentations, all in one process on the same calls. The provider is a fake
+ * `fetch` in the same process (a canned chat.completions JSON, or an SSE body of 50
+ * content chunks and a usage chunk), so the SDK's own work is the whole baseline and
+ * every added microsecond is the instrumentation's. The instrumented variants export
+ * to a real OTel SDK (TracerProvider + BatchSpanProcessor, MeterProvider + reader)
+ * whose span exporter counts and drops spans, so memory stays flat.
+ *
+ * Only node built-ins, the harness and openai are imported statically: the OTel SDK,
+ * bursar and the peers are loaded on demand, so the RSS children (this file run as a
+ * script) load exactly what their variant needs.
+ */
+
+const CHUNKS = 50;
+const MODEL = 'gpt-4o-mini';
+const peersDir = fileURLToPath(new URL('./peers/', import.meta.url));
+const selfPath = fileURLToPath(import.meta.url);
+const requireHere = createRequire(import.meta.url);
+const openaiMain = requireHere.resolve('openai');
+const openaiVersion = (
+  JSON.parse(readFileSync(path.join(path.dirname(openaiMain), 'package.json'), 'utf8')) as { version: string }
+).version;
+
+// ---- the fake provider ----------------------------------------------------------------
+
+const usage = {
+  prompt_tokens: 1200,
+  completion_tokens: 300,
+  total_tokens: 1500,
+  prompt_tokens_details: { cached_tokens: 1024, audio_tokens: 0 },
+  completion_tokens_details: {
+    reasoning_tokens: 128,
+    audio_tokens: 0,
+    accepted_prediction_tokens: 0,
+    rejected_prediction_tokens: 0,
+  },
+};
+const completionJson = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_700_000_000,
+  model: 'gpt-4o-mini-2024-07-18',
+  system_fingerprint: 'fp_bench',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello there, how can I help?', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage,
+});
+const chunk = (delta: object, finish: string | null, extra: object = {}) =>
+  `data: ${JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'gpt-4o-mini-2024-07-18',
+    system_fingerprint: 'fp_bench',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...extra,
+  })}\n\n`;
+const sseBytes = new TextEncoder().encode(
+  Array.from({ length: CHUNKS }, (_, i) =>
+    chunk(
+      i === 0 ? { role: 'assistant', content: 'tok ' } : { content: 'tok ' },
+      i === CHUNKS - 1 ? 'stop' : null,
+    ),
+  ).join('') +
+    `data: ${JSON.stringify({
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [],
+      usage,
+    })}\n\n` +
+    'data: [DONE]\n\n',
+);
+const jsonHeaders = { 'content-type': 'application/json', 'x-request-id': 'req_bench' };
+const sseHeaders = { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' };
+
+const fakeFetch = async (_url: unknown, init?: { body?: unknown }): Promise<Response> => {
+  if (typeof init?.body === 'string' && init.body.includes('"stream":true')) {
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(sseBytes);
+        c.close();
+      },
+    });
+    return new Response(body, { status: 200, headers: sseHeaders });
+  }
+  return new Response(completionJson, { status: 200, headers: jsonHeaders });
+};
+
+const newClient = () => new OpenAI({ apiKey: 'sk-bench', fetch: fakeFetch as typeof fetch, maxRetries: 0 });
+
+const messages = [
+  { role: 'system' as const, content: 'You are terse.' },
+  { role: 'user' as const, content: 'Say hello.' },
+];
+const plainCall = (c: OpenAI) => c.chat.completions.create({ model: MODEL, messages, max_tokens: 64 });
+// include_usage asked for explicitly: every variant sends the same request and reads 51 chunks.
+const streamCall = async (c: OpenAI) => {
+  const s = await c.chat.completions.create({
+    model: MODEL,
+    messages,
+    max_tokens: 64,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let n = 0;
+  for await (const _ of s) n++;
+  return n;
+};
+
+// ---- OTel SDK providers ---------------------------------------------------------------
+
+interface Otel {
+  tracerProvider: TracerProvider;
+  meterProvider: MeterProvider;
+  /** Spans the exporter received (and dropped). */
+  exported: () => number;
+}
+
+let contextInstalled = false;
+
+/** A real SDK pair as NodeSDK would build it; the span exporter counts and drops. */
+async function otelProviders(): Promise<Otel> {
+  const { context } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { ExportResultCode } = await import('@opentelemetry/core');
+  const { BatchSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
+  const { AggregationTemporality, MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+  if (!contextInstalled) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    contextInstalled = true;
+  }
+  let exported = 0;
+  const exporter = {
+    export(spans: unknown[], done: (r: { code: number }) => void) {
+      exported += spans.length;
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  // A pull reader nobody collects from: aggregation happens, export does not.
+  class IdleReader extends MetricReader {
+    constructor() {
+      super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    }
+    protected override async onForceFlush(): Promise<void> {}
+    protected override async onShutdown(): Promise<void> {}
+  }
+  return {
+    tracerProvider: new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] }),
+    meterProvider: new MeterProvider({ readers: [new IdleReader()] }),
+    exported: () => exported,
+  };
+}
+
+async function bursarClient(otel: Otel): Promise<OpenAI> {
+  const { instrumentOpenAIClient } = await import('../src/instrumentation/providers/openai.ts');
+  const { GenAiTelemetry } = await import('../src/instrumentation/telemetry.ts');
+  const { PriceCatalog } = await import('../src/pricing/catalog.ts');
+  const telemetry = new GenAiTelemetry(new PriceCatalog(), {
+    tracerProvider: otel.tracerProvider,
+    meterProvider: otel.meterProvider,
+  });
+  return instrumentOpenAIClient(newClient(), telemetry);
+}
+
+// ---- peers (bench/peers, a separate npm project) ---------------------------------------
+
+interface PeerArgs {
+  OpenAI: typeof OpenAI;
+  openaiVersion: string;
+  openaiMain: string;
+  tracerProvider: unknown;
+  meterProvider: unknown;
+}
+interface Peers {
+  wireOpenLIT(a: PeerArgs): {
+    name: string;
+    ranges: string[];
+    supported: boolean;
+    patch: () => boolean;
+    unpatch: () => void;
+  };
+  wireContrib(a: PeerArgs): {
+    name: string;
+    ranges: string[];
+    supported: boolean;
+    patchedOnRequire: boolean;
+  };
+}
+
+const PEERS_INSTALL = 'npm ci --prefix bench/peers';
+
+/** bench/peers/wire.mjs, installing bench/peers first if needed; a reason string if that fails. */
+async function loadPeers(): Promise<Peers | string> {
+  if (!existsSync(new URL('./peers/node_modules/openlit/package.json', import.meta.url))) {
+    console.error(`bench: peers not installed; running \`${PEERS_INSTALL}\`…`);
+    try {
+      execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], {
+        cwd: peersDir,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    } catch (error) {
+      return `peers not installed (\`${PEERS_INSTALL}\` failed: ${(error as Error).message.split('\n')[0]}); run it and re-run \`node bench/run.ts instrumentation\``;
+    }
+  }
+  try {
+    const specifier = new URL('./peers/wire.mjs', import.meta.url).href;
+    return (await import(specifier)) as Peers;
+  } catch (error) {
+    return `could not load bench/peers/wire.mjs: ${(error as Error).message}; try \`${PEERS_INSTALL}\``;
+  }
+}
+
+function peerArgs(otel: Otel): PeerArgs {
+  return {
+    OpenAI,
+    openaiVersion,
+    openaiMain,
+    tracerProvider: otel.tracerProvider,
+    meterProvider: otel.meterProvider,
+  };
+}
+
+// ---- timing ---------------------------------------------------------------------------
+
+const PLAIN_BATCH = 1_000;
+const STREAM_BATCH = 200;
+
+const plainOp = (c: OpenAI) => async (n: number) => {
+  for (let i = 0; i < n; i++) await plainCall(c);
+};
+const streamOp = (c: OpenAI) => async (n: number) => {
+  for (let i = 0; i < n; i++) await streamCall(c);
+};
+
+/** Exported spans per call over a short run: proof the variant really traced the call. */
+async function spansPerCall(otel: Otel, call: () => Promise<unknown>): Promise<number> {
+  await otel.tracerProvider.forceFlush();
+  const before = otel.exported();
+  for (let i = 0; i < 100; i++) await call();
+  await otel.tracerProvider.forceFlush();
+  return (otel.exported() - before) / 100;
+}
+
+const us = (ns: number) => `${(ns / 1e3).toFixed(2)} µs`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+/** Several passes, variants interleaved within each; a row is the median of its passes' medians. */
+const PASSES = 3;
+function combine(name: string, passes: Result[]): Result {
+  const by = (k: keyof Result) => passes.map((r) => r[k] as number).sort((a, b) => a - b);
+  const nsPerOp = by('nsPerOp')[Math.floor(passes.length / 2)]!;
+  return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp, minNs: by('minNs')[0]!, maxNs: by('maxNs').at(-1)! };
+}
+
+export async function benchInstrumentation(): Promise<Section[]> {
+  const notes: string[] = [];
+  const bare = newClient();
+  if ((await streamCall(bare)) !== CHUNKS + 1) throw new Error('fake SSE body: wrong chunk count');
+  const bursarOtel = await otelProviders();
+  const bursar = await bursarClient(bursarOtel);
+
+  // Peers patch the OpenAI prototypes (every client, the bare one too), so within each pass
+  // OpenLIT is patched only around its own rows and unpatched before the next bare row.
+  const peers = await loadPeers();
+  let lit: ReturnType<Peers['wireOpenLIT']> | undefined;
+  let litOtel: Otel | undefined;
+  const litClient = newClient();
+  if (typeof peers === 'string') notes.push(`Peers not measured: ${peers}.`);
+  else {
+    try {
+      litOtel = await otelProviders();
+      lit = peers.wireOpenLIT(peerArgs(litOtel));
+      const took = lit.patch();
+      const spans = await spansPerCall(litOtel, () => plainCall(litClient));
+      const streamSpans = await spansPerCall(litOtel, () => streamCall(litClient));
+      lit.unpatch();
+      notes.push(
+        `${lit.name}: declares openai ${lit.ranges.join(' || ')} (covers ${openaiVersion}: ${lit.supported ? 'yes' : 'no'}); exported ${spans.toFixed(2)} / ${streamSpans.toFixed(2)} spans per plain / streamed call. Wired without openlit.init(): its OpenLIT OpenAI instrumentation class, given the same kind of providers, config set directly (no content capture, no events, a gpt-4o-mini price), manualPatch() on the ESM OpenAI class the benchmark calls.`,
+      );
+      if (!took || spans < 1) {
+        notes.push(`${lit.name}: manualPatch() did not take; not measured.`);
+        lit = undefined;
+      }
+    } catch (error) {
+      notes.push(`OpenLIT not measured: ${(error as Error).message}.`);
+      lit?.unpatch();
+      lit = undefined;
+    }
+    try {
+      const contrib = peers.wireContrib(peerArgs(await otelProviders()));
+      notes.push(
+        `${contrib.name}: declares openai ${contrib.ranges.join(' || ')}, so it does not instrument openai ${openaiVersion} (range check: ${contrib.supported ? 'in range' : 'out of range'}; enabled, then \`require('openai')\` from bursar's node_modules: ${contrib.patchedOnRequire ? 'patched' : 'not patched'}). No figure: on openai 7 it records nothing.`,
+      );
+    } catch (error) {
+      notes.push(`@opentelemetry/instrumentation-openai not checked: ${(error as Error).message}.`);
+    }
+  }
+
+  const runs: Record<string, Result[]> = {};
+  const add = (key: string, r: Result) => (runs[key] ??= []).push(r);
+  const plain = { batch: PLAIN_BATCH };
+  const stream = { batch: STREAM_BATCH };
+  for (let pass = 0; pass < PASSES; pass++) {
+    add('bareP', await measure('', plainOp(bare), plain));
+    add('bursarP', await measure('', plainOp(bursar), plain));
+    add('bareS', await measure('', streamOp(bare), stream));
+    add('bursarS', await measure('', streamOp(bursar), stream));
+    if (lit) {
+      lit.patch();
+      try {
+        add('litP', await measure('', plainOp(litClient), plain));
+        add('litS', await measure('', streamOp(litClient), stream));
+      } finally {
+        lit.unpatch();
+      }
+    }
+  }
+  const bareP = combine('bare openai SDK (baseline)', runs.bareP!);
+  const bursarP = combine('bursar instrumentOpenAIClient', runs.bursarP!);
+  const bareS = combine(`bare openai SDK, ${CHUNKS} chunks + usage chunk (baseline)`, runs.bareS!);
+  const bursarS = combine('bursar instrumentOpenAIClient, streamed', runs.bursarS!);
+  const plainRows = [bareP, bursarP];
+  const streamRows = [bareS, bursarS];
+  const bursarSpans = await spansPerCall(bursarOtel, () => plainCall(bursar));
+  const bursarStreamSpans = await spansPerCall(bursarOtel, () => streamCall(bursar));
+
+  const addP = bursarP.nsPerOp - bareP.nsPerOp;
+  const addS = bursarS.nsPerOp - bareS.nsPerOp;
+  const perChunk = addS / CHUNKS;
+  const head = [
+    `bursar adds ${us(addP)} per plain call (${((addP / bareP.nsPerOp) * 100).toFixed(1)}% of the bare ${us(bareP.nsPerOp)}) — target ≤ 5 µs: ${verdict(addP <= 5000)}`,
+    `bursar adds ${us(addS)} per streamed call, ${fmtNs(perChunk)} per chunk ((instrumented − bare) / ${CHUNKS}) — target ≤ 0.3 µs per chunk: ${verdict(perChunk <= 300)}; net of the per-call cost, (${us(addS)} − ${us(addP)}) / ${CHUNKS} = ${fmtNs((addS - addP) / CHUNKS)} per chunk`,
+    `bursar exported ${bursarSpans.toFixed(2)} / ${bursarStreamSpans.toFixed(2)} spans per plain / streamed call (span, metrics and a priced usage record on every call).`,
+  ];
+  if (lit && runs.litP && runs.litS) {
+    const litP = combine(`${lit.name} (OpenLIT OpenAI instrumentation)`, runs.litP);
+    const litS = combine(`${lit.name}, streamed`, runs.litS);
+    plainRows.push(litP);
+    streamRows.push(litS);
+    const pAdd = litP.nsPerOp - bareP.nsPerOp;
+    const sAdd = litS.nsPerOp - bareS.nsPerOp;
+    head.push(
+      `${lit.name} adds ${us(pAdd)} per plain call, ${us(sAdd)} per streamed call (${fmtNs(sAdd / CHUNKS)} per chunk).`,
+      `Against the best working peer (${lit.name}, the only one that instruments openai 7): plain ${(addP / pAdd).toFixed(2)}× its added cost — target ≤ 0.25×: ${verdict(addP <= 0.25 * pAdd)}; streamed ${(addS / sAdd).toFixed(2)}× — target ≤ 0.25×: ${verdict(addS <= 0.25 * sAdd)}`,
+    );
+  } else {
+    head.push('Against the best peer: no working peer measured, target not assessed.');
+  }
+
+  const rss = await rssNotes();
+  return [
+    {
+      title: 'OpenAI instrumentation overhead, plain chat.completions',
+      target: '≤ 5 µs added per call; ≤ 0.25× the best peer’s added cost',
+      rows: plainRows,
+      notes: [
+        ...head,
+        ...notes,
+        `Fake in-process fetch (canned JSON with cached and reasoning tokens); openai ${openaiVersion}; OTel SDK TracerProvider + BatchSpanProcessor (span exporter counts and drops) and MeterProvider with an idle pull reader; AsyncLocalStorage context manager installed for every row. Batches of ${PLAIN_BATCH} plain / ${STREAM_BATCH} streamed calls, sequential; ${PASSES} passes with the variants interleaved, each row the median of its passes' medians (min–max over all rounds).`,
+      ],
+    },
+    {
+      title: `OpenAI instrumentation overhead, streamed chat.completions (${CHUNKS} chunks + usage) and resident memory`,
+      target: '≤ 0.3 µs added per streamed chunk; ≤ 10 MB RSS added',
+      rows: streamRows,
+      notes: [
+        'Added costs and verdicts per call and per chunk are in the notes of the section above.',
+        ...rss,
+      ],
+    },
+  ];
+}
+
+// ---- RSS: each variant in its own child process ------------------------------------------
+
+type Variant = 'bare' | 'otel' | 'bursar' | 'openlit';
+const RSS_CALLS = 5_000;
+
+/** Child side: load what the variant needs, run calls, report RSS after GC. */
+async function rssChild(variant: Variant): Promise<void> {
+  let client = newClient();
+  if (variant !== 'bare') {
+    const otel = await otelProviders();
+    if (variant === 'bursar') client = await bursarClient(otel);
+    if (variant === 'openlit') {
+      const peers = await loadPeers();
+      if (typeof peers === 'string') throw new Error(peers);
+      peers.wireOpenLIT(peerArgs(otel));
+    }
+  }
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+    return process.memoryUsage();
+  };
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await plainCall(client);
+      if (i % 5 === 0) await streamCall(client);
+    }
+  };
+  await run(500);
+  const early = await settle();
+  await run(RSS_CALLS);
+  const late = await settle();
+  process.stdout.write(JSON.stringify({ early: early.rss, late: late.rss, heap: late.heapUsed }));
+}
+
+interface Rss {
+  early: number;
+  late: number;
+  /** Live JS heap after GC, at the end. */
+  heap: number;
+}
+
+async function rssOf(variant: Variant): Promise<Rss> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', selfPath], {
+    env: { ...process.env, BURSAR_BENCH_RSS_CHILD: variant },
+  });
+  return JSON.parse(stdout) as Rss;
+}
+
+async function rssNotes(): Promise<string[]> {
+  const variants: Variant[] = ['bare', 'otel', 'bursar', 'openlit'];
+  const runs = 3;
+  const got: Partial<Record<Variant, Rss>> = {};
+  const failed: string[] = [];
+  for (const v of variants) {
+    const samples: Rss[] = [];
+    try {
+      for (let i = 0; i < runs; i++) samples.push(await rssOf(v));
+      const med = (k: keyof Rss) => samples.map((s) => s[k]).sort((a, b) => a - b)[1]!;
+      got[v] = { early: med('early'), late: med('late'), heap: med('heap') };
+    } catch (error) {
+      failed.push(`${v}: ${(error as Error).message.split('\n').at(-2) ?? (error as Error).message}`);
+    }
+  }
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+  const label: Record<Variant, string> = {
+    bare: 'bare openai SDK',
+    otel: 'openai + OTel SDK providers, not instrumented',
+    bursar: 'openai + OTel SDK + bursar instrumentation',
+    openlit: 'openai + OTel SDK + OpenLIT instrumentation',
+  };
+  const notes = variants
+    .filter((v) => got[v])
+    .map(
+      (v) =>
+        `${label[v]}: RSS ${mb(got[v]!.late)} after ${RSS_CALLS + 500} plain + ${(RSS_CALLS + 500) / 5} streamed calls (${mb(got[v]!.early)} after the first 500 + 100); live JS heap ${mb(got[v]!.heap)}`,
+    );
+  if (got.bare && got.bursar) {
+    const total = got.bursar.late - got.bare.late;
+    notes.push(
+      `Added RSS of bursar's instrumentation including the OTel SDK: ${mb(total)} — target ≤ 10 MB: ${verdict(total <= 10 * 2 ** 20)}` +
+        (got.otel ? `; bursar alone (over openai + OTel SDK): ${mb(got.bursar.late - got.otel.late)}` : '') +
+        `. Live JS heap added: ${mb(got.bursar.heap - got.bare.heap)} (flat between the early and late reading); the rest of the RSS difference is heap capacity V8 keeps after the allocation churn of back-to-back calls (it moves with V8's heap sizing flags), plus the type stripper's memory for bursar's .ts sources.`,
+    );
+  }
+  if (got.otel && got.openlit)
+    notes.push(`OpenLIT alone (over openai + OTel SDK): ${mb(got.openlit.late - got.otel.late)}`);
+  notes.push(
+    `Each variant runs in its own child (\`node --expose-gc\`), RSS read after forced GC; median of ${runs} children.`,
+    ...failed.map((f) => `RSS child failed — ${f}`),
+  );
+  return notes;
+}
+
+const childVariant = process.env.BURSAR_BENCH_RSS_CHILD as Variant | undefined;
+if (childVariant && process.argv[1] === selfPath) await rssChild(childVariant);
