@@ -1,4 +1,6 @@
+import type { GenAiRequest } from './call.ts';
 import { runMarked } from './patch.ts';
+import type { CallTracker, GenAiTelemetry } from './telemetry.ts';
 
 /**
  * Helpers for the openai and @anthropic-ai/sdk clients, which share one design: a
@@ -59,4 +61,31 @@ export function deferredApiPromise(
     return inner.responsePromise;
   })();
   return new Ctor(client, responsePromise, (c, props) => inner!.parseResponse!.call(inner, c, props));
+}
+
+/**
+ * With a guard set: reserve first, start the call (span) once admitted, send the request
+ * only then, and return the SDK's own APIPromise throughout. Undefined when there is no
+ * guard (or no way to build the SDK's promise), so the caller takes the plain path.
+ */
+export function guardedCall(
+  t: GenAiTelemetry,
+  req: GenAiRequest,
+  client: unknown,
+  invoke: (call: CallTracker) => ApiPromiseLike,
+  transform: (call: CallTracker) => (result: unknown) => unknown,
+): ApiPromiseLike | undefined {
+  const guard = t.guard;
+  if (!guard || typeof client !== 'object' || client === null) return undefined;
+  let call: CallTracker | undefined;
+  const deferred = deferredApiPromise(
+    client,
+    async () => {
+      const admission = await guard.admit(req);
+      call = t.start(req);
+      call.admission = admission;
+    },
+    () => invoke(call!),
+  );
+  return deferred?._thenUnwrap((result) => transform(call!)(result));
 }

@@ -5,6 +5,8 @@ import type { Pricer } from '../budget/engine.ts';
 import { formatUsd } from '../pricing/price.ts';
 import { ATTR_BURSAR_USAGE_SOURCE } from '../semconv.ts';
 import { usageRecordFromSpan } from '../usage/from-span.ts';
+import { addToAggregate, emptyAggregate } from '../store/usage-aggregate.ts';
+import type { UsageAggregate } from '../store/store.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import type { GenAiTelemetry } from './telemetry.ts';
 
@@ -18,41 +20,9 @@ export interface TrackerOptions {
   log?: ((line: string) => void) | null;
 }
 
-interface Totals {
-  calls: number;
-  errors: number;
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  reasoning: number;
-  costNanoUsd: number;
-  unpricedCalls: number;
-}
-
-const zero = (): Totals => ({
-  calls: 0,
-  errors: 0,
-  input: 0,
-  output: 0,
-  cacheRead: 0,
-  cacheWrite: 0,
-  reasoning: 0,
-  costNanoUsd: 0,
-  unpricedCalls: 0,
-});
-
-function add(t: Totals, r: PricedRecord): void {
-  t.calls += 1;
-  if (r.errorType) t.errors += 1;
-  t.input += r.usage.input;
-  t.output += r.usage.output;
-  t.cacheRead += r.usage.cacheRead;
-  t.cacheWrite += r.usage.cacheWrite;
-  t.reasoning += r.usage.reasoning;
-  t.costNanoUsd += r.cost.nanoUsd;
-  if (r.cost.unpriced) t.unpricedCalls += 1;
-}
+type Totals = UsageAggregate;
+const zero = (): Totals => emptyAggregate({});
+const add = addToAggregate;
 
 /**
  * The in-process tracker: totals, breakdowns by agent and model, a spend budget with

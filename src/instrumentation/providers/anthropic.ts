@@ -1,9 +1,10 @@
 import { context, trace } from '@opentelemetry/api';
 import { GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../semconv.ts';
-import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
+import type { GenAiRequest } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
-import { type ApiPromiseLike, deferredApiPromise } from '../stainless.ts';
+import { type ApiPromiseLike, guardedCall } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
+import { missingUsageFailure, num, StreamAborted, serverOf } from './common.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
 import { MessageStreamState, messageResult } from './anthropic-results.ts';
 
@@ -27,43 +28,19 @@ interface StreamLike {
   controller?: { signal?: AbortSignal };
 }
 
-/** The SDK ends an aborted raw stream quietly; the call still counts as cancelled. */
-class StreamAborted extends Error {
-  override name = 'AbortError';
-}
-
 export interface AnthropicOptions {
   /** gen_ai.provider.name to report instead of the one the client declares. */
   provider?: string;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-const servers = new Map<string, { address?: string; port?: number }>();
-
-function serverOf(baseURL: string | undefined): { address?: string; port?: number } {
-  const key = baseURL ?? '';
-  let hit = servers.get(key);
-  if (hit) return hit;
-  hit = {};
-  try {
-    const url = new URL(baseURL ?? 'https://api.anthropic.com');
-    hit = { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
-  } catch {
-    // An unparseable base URL still gets counted, without server attributes.
-  }
-  if (servers.size > 100) servers.clear();
-  servers.set(key, hit);
-  return hit;
 }
 
 function toRequest(body: Obj, client: Obj | undefined, opts: AnthropicOptions): GenAiRequest {
   // Clients for other platforms (Bedrock, Vertex) share this Messages class and declare
   // their own provider name: spend is attributed to the platform that bills it.
   const declared = client?._genAIProviderName;
-  const server = serverOf(typeof client?.baseURL === 'string' ? client.baseURL : undefined);
+  const server = serverOf(
+    typeof client?.baseURL === 'string' ? client.baseURL : undefined,
+    'https://api.anthropic.com',
+  );
   const stop = body.stop_sequences;
   const req: GenAiRequest = {
     provider: opts.provider ?? (typeof declared === 'string' ? declared : GEN_AI_PROVIDER.ANTHROPIC),
@@ -84,13 +61,6 @@ function toRequest(body: Obj, client: Obj | undefined, opts: AnthropicOptions): 
   return req;
 }
 
-function missing(t: GenAiTelemetry, call: CallTracker, result: GenAiResult): Error | undefined {
-  if (result.usage === undefined && t.settings.onMissingUsage === 'throw') {
-    return new MissingUsageError(call.request.provider, call.request.operation, call.request.model);
-  }
-  return undefined;
-}
-
 function observeStream(t: GenAiTelemetry, stream: StreamLike, call: CallTracker): void {
   const make = stream.iterator;
   const state = new MessageStreamState();
@@ -108,7 +78,7 @@ function observeStream(t: GenAiTelemetry, stream: StreamLike, call: CallTracker)
         if (error === undefined && stream.controller?.signal?.aborted)
           error = new StreamAborted('stream aborted');
         call.end(result, error);
-        return error === undefined ? missing(t, call, result) : undefined;
+        return error === undefined ? missingUsageFailure(t, call, result) : undefined;
       },
     });
   };
@@ -186,25 +156,12 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
         }
         const read = messageResult(result);
         call.end(read);
-        const failure = missing(t, call, read);
+        const failure = missingUsageFailure(t, call, read);
         if (failure) throw failure;
         return result;
       };
-      const guard = t.guard;
-      if (guard && self?._client) {
-        // Reserve first; the request is sent only once the reservation is held.
-        let call: CallTracker | undefined;
-        const deferred = deferredApiPromise(
-          self._client as object,
-          async () => {
-            const admission = await guard.admit(req);
-            call = t.start(req);
-            call.admission = admission;
-          },
-          () => invoke(call!),
-        );
-        if (deferred) return deferred._thenUnwrap((result) => transform(call!)(result));
-      }
+      const guarded = guardedCall(t, req, self?._client, invoke, transform);
+      if (guarded) return guarded;
       const call = t.start(req);
       const promise = invoke(call);
       if (typeof promise?._thenUnwrap !== 'function') {

@@ -1,7 +1,8 @@
 import { GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../semconv.ts';
-import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
+import type { GenAiRequest } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
 import { observeIterator } from '../stream-observer.ts';
+import { missingUsageFailure, num, StreamAborted, serverOf } from './common.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
 import { embedContentResult, GenerateStreamState, generateContentResult } from './gemini-results.ts';
 
@@ -52,37 +53,6 @@ interface Config extends Obj {
   abortSignal?: AbortSignal | null;
 }
 
-/** A consumer that aborted and then left the loop cancelled the call, whatever the SDK did. */
-class StreamAborted extends Error {
-  override name = 'AbortError';
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-const servers = new Map<string, { address?: string; port?: number }>();
-
-/** server.address / server.port of a base URL, parsed once per distinct URL. */
-function serverOf(baseUrl: string | undefined): { address?: string; port?: number } {
-  const key = baseUrl ?? '';
-  const hit = servers.get(key);
-  if (hit) return hit;
-  let info: { address?: string; port?: number } = {};
-  try {
-    const url = new URL(baseUrl ?? 'https://generativelanguage.googleapis.com/');
-    info = {
-      address: url.hostname,
-      port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443,
-    };
-  } catch {
-    // An unparseable base URL only loses the server attributes.
-  }
-  if (servers.size > 100) servers.clear();
-  servers.set(key, info);
-  return info;
-}
-
 function baseUrlOf(config: Config | undefined, api: ApiClientLike | undefined): string | undefined {
   // A per-request httpOptions.baseUrl overrides the client's.
   const own = config?.httpOptions?.baseUrl;
@@ -99,7 +69,7 @@ function toRequest(kind: Kind, p: Obj, models: unknown, opts: GeminiOptions): Ge
   const api = (isObj(models) ? models.apiClient : undefined) as ApiClientLike | undefined;
   const vertex = typeof api?.isVertexAI === 'function' && api.isVertexAI() === true;
   const config = isObj(p.config) ? (p.config as Config) : undefined;
-  const server = serverOf(baseUrlOf(config, api));
+  const server = serverOf(baseUrlOf(config, api), 'https://generativelanguage.googleapis.com');
   const stop = config?.stopSequences;
   const req: GenAiRequest = {
     provider: opts.provider ?? (vertex ? GEN_AI_PROVIDER.GCP_VERTEX_AI : GEN_AI_PROVIDER.GCP_GEMINI),
@@ -127,13 +97,6 @@ function toRequest(kind: Kind, p: Obj, models: unknown, opts: GeminiOptions): Ge
   return req;
 }
 
-function missing(t: GenAiTelemetry, call: CallTracker, result: GenAiResult): Error | undefined {
-  if (result.usage === undefined && t.settings.onMissingUsage === 'throw') {
-    return new MissingUsageError(call.request.provider, call.request.operation, call.request.model);
-  }
-  return undefined;
-}
-
 /**
  * The caller gets an object with the SDK stream's own prototype (genai 3.1 builds its
  * async generators with tslib, so that is a plain object; a native generator would keep
@@ -157,7 +120,7 @@ function observeStream(t: GenAiTelemetry, call: CallTracker, stream: unknown, co
       if (error === undefined && config?.abortSignal?.aborted) error = new StreamAborted('stream aborted');
       const result = state.result();
       call.end(result, error);
-      return error === undefined ? missing(t, call, result) : undefined;
+      return error === undefined ? missingUsageFailure(t, call, result) : undefined;
     },
   });
   const out = Object.create(Object.getPrototypeOf(stream) as object) as object;
@@ -194,7 +157,7 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: GeminiOptions, owner?:
             if (kind === 'stream') return observeStream(t, call, value, config);
             const result = kind === 'embed' ? embedContentResult(value) : generateContentResult(value);
             call.end(result);
-            const failure = missing(t, call, result);
+            const failure = missingUsageFailure(t, call, result);
             if (failure) throw failure;
             return value;
           },

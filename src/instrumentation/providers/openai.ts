@@ -1,8 +1,9 @@
 import { GEN_AI_OPERATION, type GenAiOperation } from '../../semconv.ts';
-import { type GenAiRequest, type GenAiResult, MissingUsageError } from '../call.ts';
+import type { GenAiRequest } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
-import { type ApiPromiseLike, deferredApiPromise } from '../stainless.ts';
+import { type ApiPromiseLike, guardedCall } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
+import { missingUsageFailure, num, StreamAborted } from './common.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
 import { openAICompatibleServer } from './openai-compatible.ts';
 import {
@@ -30,11 +31,6 @@ interface StreamLike {
   controller?: { signal?: AbortSignal };
 }
 
-/** The SDK ends an aborted stream quietly; the call still counts as cancelled. */
-class StreamAborted extends Error {
-  override name = 'AbortError';
-}
-
 type Kind = 'chat' | 'responses' | 'embeddings';
 const OPERATION: Record<Kind, GenAiOperation> = {
   chat: GEN_AI_OPERATION.CHAT,
@@ -45,10 +41,6 @@ const OPERATION: Record<Kind, GenAiOperation> = {
 export interface OpenAIOptions {
   /** gen_ai.provider.name to report instead of the one read from the base URL. */
   provider?: string;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 function toRequest(kind: Kind, body: Body, client: Obj | undefined, opts: OpenAIOptions): GenAiRequest {
@@ -74,13 +66,6 @@ function toRequest(kind: Kind, body: Body, client: Obj | undefined, opts: OpenAI
   if (server.address !== undefined) req.serverAddress = server.address;
   if (server.port !== undefined) req.serverPort = server.port;
   return req;
-}
-
-function missing(t: GenAiTelemetry, call: CallTracker, result: GenAiResult): Error | undefined {
-  if (result.usage === undefined && t.settings.onMissingUsage === 'throw') {
-    return new MissingUsageError(call.request.provider, call.request.operation, call.request.model);
-  }
-  return undefined;
 }
 
 function observeStream(
@@ -113,7 +98,7 @@ function observeStream(
         if (error === undefined && stream.controller?.signal?.aborted)
           error = new StreamAborted('stream aborted');
         call.end(result, error);
-        return error === undefined ? missing(t, call, result) : undefined;
+        return error === undefined ? missingUsageFailure(t, call, result) : undefined;
       },
     });
   };
@@ -164,25 +149,12 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
               ? responseResult(result)
               : embeddingsResult(result);
         call.end(read);
-        const failure = missing(t, call, read);
+        const failure = missingUsageFailure(t, call, read);
         if (failure) throw failure;
         return result;
       };
-      const guard = t.guard;
-      if (guard && self?._client) {
-        // Reserve first; the request is sent only once the reservation is held.
-        let call: CallTracker | undefined;
-        const deferred = deferredApiPromise(
-          self._client as object,
-          async () => {
-            const admission = await guard.admit(req);
-            call = t.start(req);
-            call.admission = admission;
-          },
-          () => invoke(call!),
-        );
-        if (deferred) return deferred._thenUnwrap((result) => transform(call!)(result));
-      }
+      const guarded = guardedCall(t, req, self?._client, invoke, transform);
+      if (guarded) return guarded;
       const call = t.start(req);
       const promise = invoke(call);
       if (typeof promise?._thenUnwrap !== 'function') {
