@@ -80,6 +80,8 @@ export class BudgetEngine {
   #index = new SelectorIndex<CompiledBudget>([]);
   readonly thresholds: ThresholdWatcher;
   readonly #estimateCache = new Map<string, { nanoUsd: number; unpriced: boolean }>();
+  /** Reservations made here and not yet committed (bounded), for their request labels. */
+  readonly #made = new Map<string, Reservation>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -369,6 +371,8 @@ export class BudgetEngine {
       this.events.emit({ type: 'decision', time: now, operation: 'reserve', decision });
     if (!outcome.replayed && this.events.has('reservation_created'))
       this.events.emit({ type: 'reservation_created', time: now, reservation: outcome.reservation });
+    if (this.#made.size >= 100_000) this.#made.clear();
+    this.#made.set(outcome.reservation.id, outcome.reservation);
     return { decision, reservation: outcome.reservation, replayed: outcome.replayed };
   }
 
@@ -409,7 +413,10 @@ export class BudgetEngine {
 
   /** `commit` for usage already validated against `commitSchema`. */
   async commitUsage(reservationId: string, actual: CommitUsage): Promise<CommitResult> {
-    const reservation = await this.store.getReservation(reservationId);
+    // The labels of a reservation this engine made are known without a store round
+    // trip; the store still decides, atomically, whether the commit applies.
+    const reservation = this.#made.get(reservationId) ?? (await this.store.getReservation(reservationId));
+    this.#made.delete(reservationId);
     if (!reservation) return { status: 'not_found' };
     const now = this.now();
     const merged = recordFromCommit(reservation, actual, now);
@@ -437,6 +444,7 @@ export class BudgetEngine {
   }
 
   async release(reservationId: string): Promise<Reservation | undefined> {
+    this.#made.delete(reservationId);
     const r = await this.store.release(reservationId, 'released');
     if (r) this.events.emit({ type: 'reservation_released', time: this.now(), reservation: r });
     return r;
@@ -447,6 +455,7 @@ export class BudgetEngine {
     const now = this.now();
     let n = 0;
     for (const id of await this.store.expiredReservations(now)) {
+      this.#made.delete(id);
       const r = await this.store.release(id, 'expired');
       if (r) {
         n += 1;
