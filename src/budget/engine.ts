@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { CostResult } from '../pricing/cost.ts';
-import type {
-  CounterIncrement,
-  CounterValue,
-  HoldSpec,
-  RecordItem,
-  Reservation,
-  Store,
-} from '../store/store.ts';
+import type { CounterValue, HoldSpec, Reservation, Store } from '../store/store.ts';
 import { filterScope, type Scope } from '../usage/scope.ts';
 import {
-  effectiveModel,
   parseUsageRecord,
   type PricedRecord,
   type UsageRecord,
   type UsageRecordInput,
 } from '../usage/usage-record.ts';
 import { ValidationError } from '../validation/errors.ts';
-import { amountOf, type Estimate, type EstimatedCall, estimateCost, usageFromEstimate } from './amounts.ts';
-import { type BudgetSpec, parseBudgetSpec, resolveLimits } from './budget-spec.ts';
-import { CompiledBudget } from './compiled-budget.ts';
+import { amountOf } from './amounts.ts';
+import { EstimatePricer } from './estimate-pricer.ts';
+import { UsageLanding } from './usage-landing.ts';
+import type { BudgetSpec } from './budget-spec.ts';
+import { BudgetSet } from './budget-set.ts';
+import type { CompiledBudget } from './compiled-budget.ts';
 import { combine, type Decision, evaluate, unavailable } from './decision.ts';
 import { BudgetEvents } from './events.ts';
 import { PeriodClock, type PeriodWindow } from './period.ts';
@@ -38,7 +33,7 @@ import {
   type ReserveRequest,
   type ReserveResult,
 } from './requests.ts';
-import { type Labels, SelectorIndex } from './selector.ts';
+import type { Labels } from './selector.ts';
 import { ThresholdWatcher } from './threshold-watcher.ts';
 
 export * from './requests.ts';
@@ -75,11 +70,10 @@ export class BudgetEngine {
   readonly #customLabels: ReadonlySet<string>;
   readonly #defaultTtlMs: number;
   readonly #maxTtlMs: number;
-  #specs = new Map<string, BudgetSpec>();
-  #budgets = new Map<string, CompiledBudget>();
-  #index = new SelectorIndex<CompiledBudget>([]);
+  readonly set: BudgetSet;
   readonly thresholds: ThresholdWatcher;
-  readonly #estimateCache = new Map<string, { nanoUsd: number; unpriced: boolean }>();
+  readonly #estimates: EstimatePricer;
+  readonly #usage: UsageLanding;
   /** Reservations made here and not yet committed (bounded), for their request labels. */
   readonly #made = new Map<string, Reservation>();
 
@@ -91,75 +85,45 @@ export class BudgetEngine {
     this.#defaultTtlMs = options.defaultTtlMs ?? 120_000;
     this.#maxTtlMs = options.maxTtlMs ?? 3_600_000;
     this.thresholds = new ThresholdWatcher(this.store, this.events);
+    this.set = new BudgetSet(this.store, this.now);
+    this.#estimates = new EstimatePricer(this.pricer, this.now);
+    this.#usage = new UsageLanding(
+      this.set,
+      this.clock,
+      this.pricer,
+      this.thresholds,
+      this.events,
+      this.#customLabels,
+    );
   }
 
   /** Loads budgets and overrides from the store. */
   async init(): Promise<void> {
     await this.store.init();
-    const specs = await this.store.loadBudgets();
-    this.#install(new Map(specs.map((s) => [s.id, s])));
-    await this.reloadOverrides();
+    await this.set.load();
   }
 
   // ---- budgets ------------------------------------------------------------------
 
   budgets(): CompiledBudget[] {
-    return [...this.#budgets.values()];
+    return this.set.all();
   }
 
   budget(id: string): CompiledBudget | undefined {
-    return this.#budgets.get(id);
+    return this.set.get(id);
   }
 
   /** Validates the whole budget set with the change applied before anything is saved. */
-  async putBudget(input: unknown, author = 'api'): Promise<BudgetSpec> {
-    const spec = parseBudgetSpec(input);
-    const next = new Map(this.#specs);
-    next.set(spec.id, spec);
-    resolveLimits(next);
-    await this.store.saveBudget(spec, this.#audit('budget.put', spec.id, author, JSON.stringify(spec)));
-    this.#install(next);
-    await this.reloadOverrides();
-    return spec;
+  putBudget(input: unknown, author = 'api'): Promise<BudgetSpec> {
+    return this.set.put(input, author);
   }
 
-  async deleteBudget(id: string, author = 'api'): Promise<boolean> {
-    if (!this.#specs.has(id)) return false;
-    const children = [...this.#specs.values()].filter((s) => s.parent?.id === id).map((s) => s.id);
-    if (children.length > 0) {
-      throw new ValidationError(
-        'id',
-        `budget ${id} is the parent of ${children.join(', ')}; delete those first`,
-      );
-    }
-    const next = new Map(this.#specs);
-    next.delete(id);
-    await this.store.deleteBudget(id, this.#audit('budget.delete', id, author, ''));
-    this.#install(next);
-    return true;
+  deleteBudget(id: string, author = 'api'): Promise<boolean> {
+    return this.set.delete(id, author);
   }
 
-  #install(specs: Map<string, BudgetSpec>): void {
-    const limits = resolveLimits(specs);
-    const compiled = new Map<string, CompiledBudget>();
-    for (const [id, spec] of specs) compiled.set(id, new CompiledBudget(spec, limits.get(id) ?? 0));
-    this.#specs = specs;
-    this.#budgets = compiled;
-    this.#index = new SelectorIndex([...compiled.values()]);
-  }
-
-  async reloadOverrides(): Promise<void> {
-    const all = await this.store.loadOverrides();
-    for (const b of this.#budgets.values()) b.setOverrides(all.filter((o) => o.budgetId === b.id));
-  }
-
-  #audit(
-    action: Parameters<Store['saveBudget']>[1]['action'],
-    subject: string,
-    author: string,
-    detail: string,
-  ) {
-    return { time: this.now(), action, subject, author, detail };
+  reloadOverrides(): Promise<void> {
+    return this.set.reloadOverrides();
   }
 
   // ---- matching -----------------------------------------------------------------
@@ -174,44 +138,7 @@ export class BudgetEngine {
   }
 
   match(labels: Labels): readonly CompiledBudget[] {
-    return this.#index.match(labels);
-  }
-
-  /** The estimate as a record-shaped value `amountOf` reads, plus whether its model is unpriced. */
-  #estimateAmounts(call: Call, estimate: Estimate): { amounts: EstimatedCall; unpriced: boolean } {
-    const usage = usageFromEstimate(estimate);
-    let cost = { nanoUsd: 0, unpriced: false };
-    // Guards send the same few estimate shapes over and over: price each shape once
-    // per catalog version.
-    const key =
-      estimate.costUsd === undefined && call.model !== undefined
-        ? `${this.pricer.version}\u0000${call.provider}\u0000${call.model}\u0000${usage.input}\u0000${usage.output}`
-        : undefined;
-    const cached = key === undefined ? undefined : this.#estimateCache.get(key);
-    if (cached) cost = cached;
-    else if (estimate.costUsd !== undefined || call.model !== undefined) {
-      const priced = this.pricer.price({
-        id: 'estimate',
-        time: this.now(),
-        provider: call.provider ?? '',
-        operation: call.operation ?? 'chat',
-        requestModel: call.model ?? '',
-        usage,
-        scope: call.scope,
-        durationMs: 0,
-        usageSource: 'provider',
-      });
-      cost = estimateCost(estimate, priced);
-      if (key !== undefined) {
-        if (this.#estimateCache.size >= 10_000) this.#estimateCache.clear();
-        this.#estimateCache.set(key, cost);
-      }
-    }
-    const durationMs = (estimate.durationSeconds ?? 0) * 1000;
-    return {
-      amounts: { usage, cost: { nanoUsd: cost.nanoUsd }, operation: call.operation ?? 'chat', durationMs },
-      unpriced: cost.unpriced,
-    };
+    return this.set.match(labels);
   }
 
   // ---- check / reserve / commit / release / record ---------------------------------
@@ -229,8 +156,8 @@ export class BudgetEngine {
   /** `check` for a call already validated against `callSchema` (the HTTP layer, the guard). */
   async checkCall(call: Call): Promise<Decision> {
     const labels = this.#labels(call.scope, call.provider, call.model, call.operation, call.tool);
-    const matched = this.#index.match(labels);
-    const { amounts, unpriced } = this.#estimateAmounts(call, call.estimate);
+    const matched = this.set.match(labels);
+    const { amounts, unpriced } = this.#estimates.price(call, call.estimate);
     const now = this.now();
     const windows = matched.map((b) => b.window(this.clock, now));
     const refs = matched.map((b, i) => b.counter(b.groupOf(labels), windows[i]!));
@@ -284,8 +211,8 @@ export class BudgetEngine {
     if (ttl > this.#maxTtlMs)
       throw new ValidationError('ttlMs', `must be at most ${this.#maxTtlMs} ms`, 'reservation');
     const labels = this.#labels(req.scope, req.provider, req.model, req.operation, req.tool);
-    const matched = this.#index.match(labels);
-    const { amounts, unpriced } = this.#estimateAmounts(req, req.estimate);
+    const matched = this.set.match(labels);
+    const { amounts, unpriced } = this.#estimates.price(req, req.estimate);
     const now = this.now();
     const entries = matched.map((b) => {
       const window = b.window(this.clock, now);
@@ -421,8 +348,8 @@ export class BudgetEngine {
     const now = this.now();
     const merged = recordFromCommit(reservation, actual, now);
     // The reservation's scope was filtered when it was made; a commit's own scope was not.
-    const record = this.#price(merged, actual.scope === undefined);
-    const item = this.#recordItem(record);
+    const record = this.#usage.price(merged, actual.scope === undefined);
+    const item = this.#usage.item(record);
     const outcome = await this.store.commit(reservationId, item);
     if (outcome.status === 'not_found') return { status: 'not_found' };
     if (outcome.status === 'duplicate') return { status: 'duplicate', record };
@@ -438,7 +365,7 @@ export class BudgetEngine {
         reservation: outcome.reservation,
         late: outcome.status === 'late',
       });
-    const after = this.#afterUsage(item, outcome.counters, now);
+    const after = this.#usage.after(item, outcome.counters, now);
     if (after) await after;
     return { status: outcome.status, record, overage };
   }
@@ -468,66 +395,24 @@ export class BudgetEngine {
 
   /** Usage with no reservation (OTLP, REST). Idempotent by record id. */
   async record(inputs: readonly (UsageRecordInput | UsageRecord)[]): Promise<RecordResult[]> {
-    const records = inputs.map((r, i) => this.#price(parseUsageRecord(r, `records[${i}]`)));
+    const records = inputs.map((r, i) => this.#usage.price(parseUsageRecord(r, `records[${i}]`)));
     return this.recordPriced(records);
   }
 
   /** For sources that built and validated records themselves (the OTLP receiver). */
   async recordPriced(records: readonly PricedRecord[]): Promise<RecordResult[]> {
-    const items = records.map((r) => this.#recordItem(r));
+    const items = records.map((r) => this.#usage.item(r));
     const outcomes = await this.store.record(items);
     const now = this.now();
     for (let i = 0; i < items.length; i++) {
       if (outcomes[i]!.duplicate) continue;
-      const p = this.#afterUsage(items[i]!, outcomes[i]!.counters, now);
+      const p = this.#usage.after(items[i]!, outcomes[i]!.counters, now);
       if (p) await p;
     }
     return records.map((r, i) => ({ id: r.id, duplicate: outcomes[i]!.duplicate, cost: r.cost }));
   }
 
   price(record: UsageRecord): PricedRecord {
-    return this.#price({ ...record });
-  }
-
-  /** Prices a record this engine built or parsed itself (mutated in place: no copy on the hot path). */
-  #price(record: UsageRecord, scopeFiltered = false): PricedRecord {
-    const priced = record as PricedRecord;
-    if (!scopeFiltered) priced.scope = filterScope(record.scope, this.#customLabels);
-    priced.cost = this.pricer.price(record);
-    return priced;
-  }
-
-  #recordItem(record: PricedRecord): RecordItem {
-    // record.scope was filtered when the record was priced: no second copy here.
-    const labels: Record<string, string | undefined> = { ...record.scope };
-    labels.provider = record.provider;
-    labels.model = effectiveModel(record);
-    labels.operation = record.operation;
-    if (record.toolName !== undefined) labels.tool = record.toolName;
-    const matched = this.#index.match(labels);
-    const increments: CounterIncrement[] = new Array(matched.length);
-    for (let i = 0; i < matched.length; i++) {
-      const b = matched[i]!;
-      const window = b.window(this.clock, record.time);
-      increments[i] = {
-        counter: b.counter(b.groupOf(labels), window),
-        used: amountOf(b.spec.resource, record),
-      };
-    }
-    return { record, increments };
-  }
-
-  /** Events after usage landed. Returns a promise only when a threshold mark must be stored. */
-  #afterUsage(item: RecordItem, counters: CounterValue[], now: number): Promise<void> | undefined {
-    if (this.events.has('usage_recorded'))
-      this.events.emit({ type: 'usage_recorded', time: now, record: item.record });
-    let pending: Promise<void>[] | undefined;
-    for (let i = 0; i < item.increments.length; i++) {
-      const ref = item.increments[i]!.counter;
-      const budget = this.#budgets.get(ref.budgetId);
-      const p = budget && this.thresholds.observe(budget, ref, counters[i]!, now);
-      if (p) (pending ??= []).push(p);
-    }
-    return pending && Promise.all(pending).then(() => undefined);
+    return this.#usage.price({ ...record });
   }
 }
