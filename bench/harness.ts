@@ -31,6 +31,17 @@ export async function measure(
   return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp, minNs: perOp[0]!, maxNs: perOp.at(-1)! };
 }
 
+/** One row from several passes of the same case: the median of the pass medians, min and max over all. */
+export function medianOfPasses(passes: Result[]): Result {
+  const sorted = [...passes].sort((x, y) => x.nsPerOp - y.nsPerOp);
+  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    ...mid,
+    minNs: Math.min(...passes.map((p) => p.minNs)),
+    maxNs: Math.max(...passes.map((p) => p.maxNs)),
+  };
+}
+
 export function fmtNs(ns: number): string {
   return ns >= 1e6
     ? `${(ns / 1e6).toFixed(2)} ms`

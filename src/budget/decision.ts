@@ -44,6 +44,10 @@ function show(resource: Resource, units: number): string {
   return `${v} ${resource.replace('_', ' ')}`;
 }
 
+function describe(resource: Resource, counter: CounterValue, requested: number): string {
+  return `${show(resource, counter.used)} used + ${show(resource, counter.reserved)} reserved + ${show(resource, requested)} requested`;
+}
+
 export interface EvaluateInput {
   budget: CompiledBudget;
   group: string;
@@ -67,8 +71,6 @@ export function evaluate(input: EvaluateInput): BudgetDecision {
   let decision: DecisionKind = 'allow';
   let reason = '';
   // Reason strings are only built for verdicts that carry one: allow is the hot path.
-  const describe = () =>
-    `${show(spec.resource, counter.used)} used + ${show(spec.resource, counter.reserved)} reserved + ${show(spec.resource, requested)} requested`;
   if (spec.policy === 'IGNORE') {
     reason = `${name}: tracked only (IGNORE)`;
   } else if (input.unpriced && spec.unpriced === 'deny' && spec.policy !== 'WARN') {
@@ -76,13 +78,13 @@ export function evaluate(input: EvaluateInput): BudgetDecision {
     reason = `${name}: the model has no price and this cost budget denies unpriced calls`;
   } else if (spec.policy === 'HARD_LIMIT' && (input.capFailed || after > limit)) {
     decision = 'deny';
-    reason = `${name}: ${describe()} would pass the HARD limit of ${show(spec.resource, limit)}`;
+    reason = `${name}: ${describe(spec.resource, counter, requested)} would pass the HARD limit of ${show(spec.resource, limit)}`;
   } else if (spec.policy === 'SOFT_LIMIT' && (input.capFailed || after > budget.cap(limit))) {
     decision = 'deny';
-    reason = `${name}: ${describe()} would pass the SOFT limit of ${show(spec.resource, limit)} plus ${spec.grace * 100}% grace`;
+    reason = `${name}: ${describe(spec.resource, counter, requested)} would pass the SOFT limit of ${show(spec.resource, limit)} plus ${spec.grace * 100}% grace`;
   } else if (spec.policy === 'SOFT_LIMIT' && after > limit) {
     decision = 'soft_limit';
-    reason = `${name}: ${describe()} passes the SOFT limit of ${show(spec.resource, limit)} (within grace)`;
+    reason = `${name}: ${describe(spec.resource, counter, requested)} passes the SOFT limit of ${show(spec.resource, limit)} (within grace)`;
   } else if (spec.policy === 'WARN' && utilization >= (spec.thresholds[0] ?? 1)) {
     decision = 'warn';
     const passed = spec.thresholds.filter((t) => utilization >= t).at(-1) ?? 1;

@@ -276,8 +276,10 @@ export class BudgetEngine {
       request: { scope: filterScope(req.scope, this.#customLabels) },
     };
     if (req.idempotencyKey !== undefined) reservation.idempotencyKey = req.idempotencyKey;
-    for (const k of ['provider', 'model', 'operation', 'tool'] as const)
-      if (req[k] !== undefined) reservation.request[k] = req[k];
+    if (req.provider !== undefined) reservation.request.provider = req.provider;
+    if (req.model !== undefined) reservation.request.model = req.model;
+    if (req.operation !== undefined) reservation.request.operation = req.operation;
+    if (req.tool !== undefined) reservation.request.tool = req.tool;
     let outcome: Awaited<ReturnType<Store['reserve']>>;
     try {
       outcome = await this.store.reserve(reservation, holds);

@@ -61,8 +61,9 @@ export class MemoryLedger {
   /** Interned strings; index 0 is "absent". */
   readonly #strings: (string | undefined)[] = [undefined];
   readonly #interned = new Map<string, number>();
-  /** Scope objects are shared (a reservation's scope goes into each of its records): intern by identity first. */
-  readonly #scopeIds = new WeakMap<object, number>();
+  /** The last scope object seen and its index: consecutive records often share one. */
+  #lastScope: object | undefined;
+  #lastScopeId = 0;
 
   get size(): number {
     return this.#size;
@@ -84,12 +85,13 @@ export class MemoryLedger {
   }
 
   #internScope(scope: object): number {
-    let i = this.#scopeIds.get(scope);
-    if (i === undefined) {
-      i = this.#intern(JSON.stringify(scope));
-      this.#scopeIds.set(scope, i);
+    // No WeakMap by identity: a key per record would leave the collector an ephemeron
+    // table as large as the ledger to trace on every collection.
+    if (scope !== this.#lastScope) {
+      this.#lastScope = scope;
+      this.#lastScopeId = this.#intern(JSON.stringify(scope));
     }
-    return i;
+    return this.#lastScopeId;
   }
 
   #grow(): void {
