@@ -161,3 +161,34 @@ export function unavailable(
     reason: `${name}: budget store unavailable (${why}); failing ${closed ? 'closed' : 'open'}`,
   };
 }
+
+export interface UnavailableEntry {
+  b: CompiledBudget;
+  window: PeriodWindow;
+  group: string;
+  requested: number;
+}
+
+/** The combined verdict for a call when the store could not be reached. */
+export function unavailableDecision(
+  entries: UnavailableEntry[],
+  unpriced: boolean,
+  error: unknown,
+  now: number,
+): Decision {
+  return combine(
+    entries.map((e) =>
+      unavailable(
+        {
+          budget: e.b,
+          group: e.group,
+          window: e.window,
+          limit: e.b.limitAt(e.group, now),
+          requested: e.requested,
+        },
+        error,
+      ),
+    ),
+    unpriced,
+  );
+}

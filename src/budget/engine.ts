@@ -8,16 +8,16 @@ import {
   type UsageRecord,
   type UsageRecordInput,
 } from '../usage/usage-record.ts';
-import { ValidationError } from '../validation/errors.ts';
+import { rejecting, ValidationError } from '../validation/errors.ts';
 import { amountOf } from './amounts.ts';
 import { EstimatePricer } from './estimate-pricer.ts';
 import { UsageLanding } from './usage-landing.ts';
 import type { BudgetSpec } from './budget-spec.ts';
 import { BudgetSet } from './budget-set.ts';
 import type { CompiledBudget } from './compiled-budget.ts';
-import { combine, type Decision, evaluate, unavailable } from './decision.ts';
+import { combine, type Decision, evaluate, type UnavailableEntry, unavailableDecision } from './decision.ts';
 import { BudgetEvents } from './events.ts';
-import { PeriodClock, type PeriodWindow } from './period.ts';
+import { PeriodClock } from './period.ts';
 import {
   type Call,
   type CallInput,
@@ -145,12 +145,7 @@ export class BudgetEngine {
 
   /** The decision a reservation would get now. No side effects besides a decision event. */
   check(input: CallInput): Promise<Decision> {
-    // Not `async`: one promise fewer per call; bad input still arrives as a rejection.
-    try {
-      return this.checkCall(fastCall.parse(input));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return rejecting(() => this.checkCall(fastCall.parse(input)));
   }
 
   /** `check` for a call already validated against `callSchema` (the HTTP layer, the guard). */
@@ -198,11 +193,7 @@ export class BudgetEngine {
 
   /** Holds the estimate on every matching budget at once, or on none. */
   reserve(input: ReserveInput): Promise<ReserveResult> {
-    try {
-      return this.reserveCall(fastReserve.parse(input));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return rejecting(() => this.reserveCall(fastReserve.parse(input)));
   }
 
   /** `reserve` for a request already validated against `reserveSchema`. */
@@ -306,38 +297,20 @@ export class BudgetEngine {
   }
 
   #unavailable(
-    entries: { b: CompiledBudget; window: PeriodWindow; group: string; requested: number }[],
+    entries: UnavailableEntry[],
     unpriced: boolean,
     error: unknown,
     operation: 'check' | 'reserve',
   ): Decision {
     const now = this.now();
-    const decision = combine(
-      entries.map((e) =>
-        unavailable(
-          {
-            budget: e.b,
-            group: e.group,
-            window: e.window,
-            limit: e.b.limitAt(e.group, now),
-            requested: e.requested,
-          },
-          error,
-        ),
-      ),
-      unpriced,
-    );
+    const decision = unavailableDecision(entries, unpriced, error, now);
     if (this.events.has('decision')) this.events.emit({ type: 'decision', time: now, operation, decision });
     return decision;
   }
 
   /** Drops the holds and records the actual usage, whatever its size: overage is never dropped. */
   commit(reservationId: string, input: CommitInput): Promise<CommitResult> {
-    try {
-      return this.commitUsage(reservationId, fastCommit.parse(input));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return rejecting(() => this.commitUsage(reservationId, fastCommit.parse(input)));
   }
 
   /** `commit` for usage already validated against `commitSchema`. */

@@ -89,3 +89,29 @@ export function guardedCall(
   );
   return deferred?._thenUnwrap((result) => transform(call!)(result));
 }
+
+/**
+ * The whole call path of a wrapped stainless method: guarded when a guard is set, else
+ * started at once. `onPlain` sees the returned promise and its call on the plain path
+ * (the Anthropic adapter covers `.asResponse()` there).
+ */
+export function stainlessCall(
+  t: GenAiTelemetry,
+  req: GenAiRequest,
+  client: unknown,
+  invoke: (call: CallTracker) => ApiPromiseLike,
+  transform: (call: CallTracker) => (result: unknown) => unknown,
+  onPlain?: (promise: ApiPromiseLike, call: CallTracker) => void,
+): unknown {
+  const guarded = guardedCall(t, req, client, invoke, transform);
+  if (guarded) return guarded;
+  const call = t.start(req);
+  const promise = invoke(call);
+  if (typeof promise?._thenUnwrap !== 'function') {
+    call.end(undefined);
+    return promise;
+  }
+  const out = promise._thenUnwrap(transform(call));
+  onPlain?.(out, call);
+  return out;
+}

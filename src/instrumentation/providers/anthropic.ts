@@ -2,7 +2,7 @@ import { context, trace } from '@opentelemetry/api';
 import { GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../semconv.ts';
 import type { GenAiRequest } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
-import { type ApiPromiseLike, guardedCall } from '../stainless.ts';
+import { type ApiPromiseLike, stainlessCall } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
 import { missingUsageFailure, num, StreamAborted, serverOf } from './common.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
@@ -160,17 +160,9 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
         if (failure) throw failure;
         return result;
       };
-      const guarded = guardedCall(t, req, self?._client, invoke, transform);
-      if (guarded) return guarded;
-      const call = t.start(req);
-      const promise = invoke(call);
-      if (typeof promise?._thenUnwrap !== 'function') {
-        call.end(undefined);
-        return promise;
-      }
-      const out = promise._thenUnwrap(transform(call)) as unknown as Obj;
-      coverRawResponse(out, call, streamed);
-      return out;
+      return stainlessCall(t, req, self?._client, invoke, transform, (out, call) =>
+        coverRawResponse(out as unknown as Obj, call, streamed),
+      );
     };
 }
 

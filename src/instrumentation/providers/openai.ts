@@ -1,7 +1,7 @@
 import { GEN_AI_OPERATION, type GenAiOperation } from '../../semconv.ts';
 import type { GenAiRequest } from '../call.ts';
 import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
-import { type ApiPromiseLike, guardedCall } from '../stainless.ts';
+import { type ApiPromiseLike, stainlessCall } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
 import { missingUsageFailure, num, StreamAborted } from './common.ts';
 import type { CallTracker, GenAiTelemetry } from '../telemetry.ts';
@@ -153,15 +153,7 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
         if (failure) throw failure;
         return result;
       };
-      const guarded = guardedCall(t, req, self?._client, invoke, transform);
-      if (guarded) return guarded;
-      const call = t.start(req);
-      const promise = invoke(call);
-      if (typeof promise?._thenUnwrap !== 'function') {
-        call.end(undefined);
-        return promise;
-      }
-      return promise._thenUnwrap(transform(call));
+      return stainlessCall(t, req, self?._client, invoke, transform);
     };
 }
 
