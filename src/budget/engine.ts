@@ -73,6 +73,16 @@ export class BudgetEngine {
   readonly set: BudgetSet;
   readonly thresholds: ThresholdWatcher;
   readonly #estimates: EstimatePricer;
+  /**
+   * Reservation ids: a random 128-bit prefix per engine instance and a counter. Unique
+   * across processes and restarts like a UUID, without drawing random bytes per call.
+   */
+  readonly #idPrefix = randomUUID();
+  #idSeq = 0;
+  #nextId(): string {
+    this.#idSeq += 1;
+    return `${this.#idPrefix}-${this.#idSeq.toString(36)}`;
+  }
   readonly #usage: UsageLanding;
   /** Reservations made here and not yet committed (bounded), for their request labels. */
   readonly #made = new Map<string, Reservation>();
@@ -259,7 +269,7 @@ export class BudgetEngine {
       return { counter: e.ref, amount, cap };
     });
     const reservation: Reservation = {
-      id: randomUUID(),
+      id: this.#nextId(),
       createdAt: now,
       expiresAt: now + ttl,
       state: 'active',
