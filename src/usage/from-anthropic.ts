@@ -17,6 +17,8 @@ const anthropicUsageSchema = z.looseObject({
   cache_creation: z
     .looseObject({ ephemeral_5m_input_tokens: count, ephemeral_1h_input_tokens: count })
     .nullish(),
+  // Thinking tokens are part of output_tokens (the SDK documents thinking_tokens ≤ output_tokens).
+  output_tokens_details: z.looseObject({ thinking_tokens: count }).nullish(),
 });
 
 /**
@@ -35,7 +37,7 @@ export function fromAnthropicUsage(raw: unknown): TokenUsage {
       cacheRead,
       cacheWrite,
       cacheWrite1h: u.cache_creation?.ephemeral_1h_input_tokens ?? 0,
-      reasoning: 0,
+      reasoning: u.output_tokens_details?.thinking_tokens ?? 0,
     },
     'Anthropic usage',
   );

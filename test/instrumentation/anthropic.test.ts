@@ -47,10 +47,11 @@ const fullUsage = {
   cacheRead: U.cache_read_input_tokens,
   cacheWrite: U.cache_creation_input_tokens,
   cacheWrite1h: U.cache_creation.ephemeral_1h_input_tokens,
-  reasoning: 0,
+  reasoning: U.output_tokens_details.thinking_tokens,
 };
 /** What a stream cut before any message_delta leaves: message_start's counts. */
-const startUsage = { ...fullUsage, output: ANTHROPIC_START_OUTPUT_TOKENS };
+// Thinking tokens arrive with the final message_delta: none are known before it.
+const startUsage = { ...fullUsage, output: ANTHROPIC_START_OUTPUT_TOKENS, reasoning: 0 };
 
 async function onlySpan() {
   const spans = await h.finishedSpans();
@@ -197,7 +198,7 @@ describe('anthropic streams', () => {
   it('broken at the first message_delta: output is that (interim) count, input kept', async () => {
     const stream = await client.messages.create({ ...body, stream: true });
     for await (const event of stream) if (event.type === 'message_delta') break;
-    expect(h.records[0]!.usage).toEqual({ ...fullUsage, output: ANTHROPIC_INTERIM_OUTPUT_TOKENS });
+    expect(h.records[0]!.usage).toEqual({ ...startUsage, output: ANTHROPIC_INTERIM_OUTPUT_TOKENS });
   });
 
   it('tee(): both branches read, the call is counted once', async () => {

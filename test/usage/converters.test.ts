@@ -178,3 +178,25 @@ describe('UsageRecord', () => {
     expect(() => parseUsageRecord({ ...good, ...patch })).toThrow(message);
   });
 });
+
+describe('Anthropic thinking tokens', () => {
+  it('output_tokens_details.thinking_tokens is reasoning, inside output', () => {
+    expect(
+      fromAnthropicUsage({
+        input_tokens: 10,
+        output_tokens: 400,
+        output_tokens_details: { thinking_tokens: 150 },
+      }),
+    ).toMatchObject({
+      output: 400,
+      reasoning: 150,
+    });
+    expect(() =>
+      fromAnthropicUsage({
+        input_tokens: 1,
+        output_tokens: 10,
+        output_tokens_details: { thinking_tokens: 11 },
+      }),
+    ).toThrow(/reasoning/);
+  });
+});
