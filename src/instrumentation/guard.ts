@@ -62,7 +62,16 @@ export interface GuardOptions {
   defaultOutputTokens?: number;
   /** Hold time before an uncommitted reservation expires. Default 10 minutes. */
   ttlMs?: number;
+  /**
+   * Size the input with the provider's own token counter (Anthropic messages.countTokens,
+   * Gemini models.countTokens) where it has one — one extra, unbilled request per call.
+   * Otherwise, and if counting fails, the request's text length is the estimate.
+   */
+  countTokens?: boolean;
 }
+
+/** Asks the provider how many input tokens a request has (estimate only; never recorded). */
+export type TokenCounter = () => Promise<number | undefined>;
 
 /** A reservation held for one call. */
 export interface Admission {
@@ -90,13 +99,22 @@ export class Guard {
       failMode: opts.failMode ?? 'closed',
       defaultOutputTokens: opts.defaultOutputTokens ?? 1024,
       ttlMs: opts.ttlMs ?? 600_000,
+      countTokens: opts.countTokens ?? false,
     };
   }
 
   /** Reserves, or throws BudgetExceededError / BudgetUnavailableError. */
-  async admit(req: GenAiRequest, inputTokens?: number): Promise<Admission> {
+  async admit(req: GenAiRequest, count?: TokenCounter): Promise<Admission> {
+    let counted: number | undefined;
+    if (this.#opts.countTokens && count) {
+      try {
+        counted = await count();
+      } catch {
+        // Counting is an estimate's refinement: without it, the text length stands in.
+      }
+    }
     const estimate = {
-      inputTokens: inputTokens ?? estimateInputTokens(req.input),
+      inputTokens: counted ?? estimateInputTokens(req.input),
       outputTokens:
         req.params?.maxTokens ?? (req.operation === 'embeddings' ? 0 : this.#opts.defaultOutputTokens),
     };

@@ -1,5 +1,6 @@
 import type { GenAiRequest } from './call.ts';
 import { runMarked } from './patch.ts';
+import type { TokenCounter } from './guard.ts';
 import type { CallTracker, GenAiTelemetry } from './telemetry.ts';
 
 /**
@@ -74,6 +75,7 @@ export function guardedCall(
   client: unknown,
   invoke: (call: CallTracker) => ApiPromiseLike,
   transform: (call: CallTracker) => (result: unknown) => unknown,
+  count?: TokenCounter,
 ): ApiPromiseLike | undefined {
   const guard = t.guard;
   if (!guard || typeof client !== 'object' || client === null) return undefined;
@@ -81,7 +83,7 @@ export function guardedCall(
   const deferred = deferredApiPromise(
     client,
     async () => {
-      const admission = await guard.admit(req);
+      const admission = await guard.admit(req, count);
       call = t.start(req);
       call.admission = admission;
     },
@@ -102,8 +104,9 @@ export function stainlessCall(
   invoke: (call: CallTracker) => ApiPromiseLike,
   transform: (call: CallTracker) => (result: unknown) => unknown,
   onPlain?: (promise: ApiPromiseLike, call: CallTracker) => void,
+  count?: TokenCounter,
 ): unknown {
-  const guarded = guardedCall(t, req, client, invoke, transform);
+  const guarded = guardedCall(t, req, client, invoke, transform, count);
   if (guarded) return guarded;
   const call = t.start(req);
   const promise = invoke(call);

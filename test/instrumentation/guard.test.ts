@@ -191,3 +191,41 @@ describe('guard on the Anthropic and Gemini adapters', () => {
     expect(mock.requests.length).toBe(sent);
   });
 });
+
+describe('guard estimates', () => {
+  it('countTokens: the provider’s own counter sizes the reservation; otherwise the text length', async () => {
+    const seen: number[] = [];
+    const engine = new BudgetEngine({ store: new MemoryStore(), pricer: new PriceCatalog() });
+    await engine.init();
+    const spy = {
+      reserve: (input: Parameters<typeof engine.reserve>[0]) => {
+        seen.push(input.estimate?.inputTokens ?? -1);
+        return engine.reserve(input);
+      },
+      commit: (id: string, u: Parameters<typeof engine.commit>[1]) => engine.commit(id, u),
+      release: (id: string) => engine.release(id),
+    };
+    const counted = otelHarness();
+    counted.telemetry.guard = new Guard({ backend: spy, countTokens: true });
+    const a = instrumentAnthropicClient(anthropicClient(mock), counted.telemetry);
+    const g = instrumentGeminiClient(geminiClient(mock), counted.telemetry);
+    await a.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await g.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' });
+    // The mock's counters answer 2345 (Anthropic) and 873 (Gemini); neither count is recorded as usage.
+    expect(seen).toEqual([2345, 873]);
+    expect(counted.records.map((r) => r.provider)).toEqual(['anthropic', 'gcp.gemini']);
+    const plain = otelHarness();
+    plain.telemetry.guard = new Guard({ backend: spy });
+    await instrumentAnthropicClient(anthropicClient(mock), plain.telemetry).messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    // Without counting: ceil(JSON length / 4) of the messages.
+    expect(seen[2]).toBe(Math.ceil(JSON.stringify([{ role: 'user', content: 'hi' }]).length / 4));
+  });
+});

@@ -160,8 +160,31 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
         if (failure) throw failure;
         return result;
       };
-      return stainlessCall(t, req, self?._client, invoke, transform, (out, call) =>
-        coverRawResponse(out as unknown as Obj, call, streamed),
+      // The guard may size the input with the SDK's own (unbilled, unrecorded) counter.
+      const countTokens = self?.countTokens;
+      const count =
+        typeof countTokens === 'function'
+          ? async () => {
+              const { model, messages, system, tools, tool_choice, thinking } = params;
+              const counted = (await countTokens.call(self, {
+                model,
+                messages,
+                system,
+                tools,
+                tool_choice,
+                thinking,
+              })) as Obj;
+              return typeof counted?.input_tokens === 'number' ? counted.input_tokens : undefined;
+            }
+          : undefined;
+      return stainlessCall(
+        t,
+        req,
+        self?._client,
+        invoke,
+        transform,
+        (out, call) => coverRawResponse(out as unknown as Obj, call, streamed),
+        count,
       );
     };
 }

@@ -170,7 +170,20 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: GeminiOptions, owner?:
       const guard = t.guard;
       if (guard) {
         // Reserve first: a denial rejects before any request is sent.
-        return guard.admit(req).then((admission) => {
+        // The guard may size the input with the SDK's own (unrecorded) countTokens.
+        const models = (owner ?? this) as Obj;
+        const countTokens = models.countTokens;
+        const count =
+          kind !== 'embed' && typeof countTokens === 'function'
+            ? async () => {
+                const counted = (await countTokens.call(models, {
+                  model: params.model,
+                  contents: params.contents,
+                })) as Obj;
+                return typeof counted?.totalTokens === 'number' ? counted.totalTokens : undefined;
+              }
+            : undefined;
+        return guard.admit(req, count).then((admission) => {
           const call = t.start(req);
           call.admission = admission;
           return run(call);
