@@ -1,4 +1,4 @@
-import type { GenAiRequest } from './call.ts';
+import type { GenAiRequest, GenAiResult } from './call.ts';
 import { runMarked } from './patch.ts';
 import type { TokenCounter } from './guard.ts';
 import type { CallTracker, GenAiTelemetry } from './telemetry.ts';
@@ -103,7 +103,8 @@ export function stainlessCall(
   client: unknown,
   invoke: (call: CallTracker) => ApiPromiseLike,
   transform: (call: CallTracker) => (result: unknown) => unknown,
-  onPlain?: (promise: ApiPromiseLike, call: CallTracker) => void,
+  readPlain: (body: unknown) => GenAiResult,
+  streamed: boolean,
   count?: TokenCounter,
 ): unknown {
   const guarded = guardedCall(t, req, client, invoke, transform, count);
@@ -115,6 +116,41 @@ export function stainlessCall(
     return promise;
   }
   const out = promise._thenUnwrap(transform(call));
-  onPlain?.(out, call);
+  coverRawResponse(out, call, streamed, readPlain);
   return out;
+}
+
+/**
+ * `.asResponse()` hands the caller the raw HTTP response and the SDK never parses the
+ * body, where the usage lives, so the call would never end. When nothing parsed the
+ * body first, a plain JSON body is read from a clone. A raw event stream is not read
+ * behind the caller's back: a copy would keep the connection open after the caller
+ * stops reading, and the model would keep generating billed output; it is recorded
+ * with its usage missing.
+ */
+function coverRawResponse(
+  promise: ApiPromiseLike,
+  call: CallTracker,
+  streamed: boolean,
+  read: (body: unknown) => GenAiResult,
+): void {
+  const p = promise as ApiPromiseLike & { asResponse?: () => Promise<unknown>; parsedPromise?: unknown };
+  const asResponse = p.asResponse;
+  if (typeof asResponse !== 'function') return;
+  p.asResponse = function (this: typeof p) {
+    const raw = asResponse.call(this);
+    if (this.parsedPromise !== undefined) return raw; // the parse path records the call
+    return raw.then((response) => {
+      if (streamed || !(response instanceof Response)) call.end(undefined);
+      else
+        response
+          .clone()
+          .json()
+          .then(
+            (body: unknown) => call.end(read(body)),
+            (error: unknown) => call.end(undefined, error),
+          );
+      return response;
+    });
+  };
 }

@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { instrumentOpenAIClient, patchOpenAIModule } from '../../src/instrumentation/providers/openai.ts';
 import { withBudgetScope } from '../../src/instrumentation/scope.ts';
 import {
@@ -82,6 +82,15 @@ describe('openai chat.completions', () => {
     expect(histogramSum(m.get('gen_ai.client.token.usage'), { 'gen_ai.token.type': 'input' })).toBe(1200);
     expect(histogramSum(m.get('gen_ai.client.token.usage'), { 'gen_ai.token.type': 'output' })).toBe(300);
     expect(histogramCount(m.get('gen_ai.client.operation.duration'))).toBe(1);
+  });
+
+  it('asResponse(): the body stays the caller’s, the call is recorded from a copy', async () => {
+    const response = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }).asResponse();
+    const json = (await response.json()) as { usage: { prompt_tokens: number } };
+    expect(json.usage.prompt_tokens).toBe(1200);
+    // The copy is read in the background: wait until it has been.
+    await vi.waitFor(() => expect(h.records).toHaveLength(1));
+    expect(h.records[0]!.usage).toEqual(chatUsage);
   });
 
   it('keeps APIPromise helpers: withResponse() and asResponse()', async () => {

@@ -84,46 +84,6 @@ function observeStream(t: GenAiTelemetry, stream: StreamLike, call: CallTracker)
   };
 }
 
-/**
- * `asResponse()` hands the caller the raw body and never runs the parse our transform
- * lives in, so the call would never end. When nothing parses the body (none of `then`,
- * `catch`, `finally`, `withResponse` was called first), a plain Message is read from a
- * clone of the body. A raw event stream is not read behind the caller's back: a copy
- * would keep the connection open after the caller stops reading, and the model would
- * keep generating billed output; it is recorded with its usage missing.
- */
-function coverRawResponse(promise: Obj, call: CallTracker, streamed: boolean): void {
-  const asResponse = promise.asResponse;
-  if (typeof asResponse !== 'function') return;
-  let parsing = false;
-  for (const name of ['then', 'catch', 'finally', 'withResponse']) {
-    const fn = promise[name];
-    if (typeof fn !== 'function') continue;
-    promise[name] = function (this: unknown, ...args: unknown[]) {
-      parsing = true;
-      return (fn as AnyFn).apply(this, args);
-    };
-  }
-  promise.asResponse = function (this: unknown) {
-    const raw = (asResponse as AnyFn).call(this) as Promise<unknown>;
-    if (parsing) return raw;
-    return raw.then((response) => {
-      if (streamed || !(response instanceof Response)) {
-        call.end(undefined);
-      } else {
-        response
-          .clone()
-          .json()
-          .then(
-            (message: unknown) => call.end(messageResult(message)),
-            (error: unknown) => call.end(undefined, error),
-          );
-      }
-      return response;
-    });
-  };
-}
-
 function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
   return (original: AnyFn): AnyFn =>
     function bursarWrapped(this: unknown, body: unknown, ...rest: unknown[]): unknown {
@@ -177,15 +137,7 @@ function makeWrapper(t: GenAiTelemetry, opts: AnthropicOptions) {
               return typeof counted?.input_tokens === 'number' ? counted.input_tokens : undefined;
             }
           : undefined;
-      return stainlessCall(
-        t,
-        req,
-        self?._client,
-        invoke,
-        transform,
-        (out, call) => coverRawResponse(out as unknown as Obj, call, streamed),
-        count,
-      );
+      return stainlessCall(t, req, self?._client, invoke, transform, messageResult, streamed, count);
     };
 }
 

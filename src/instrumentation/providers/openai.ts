@@ -153,7 +153,9 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
         if (failure) throw failure;
         return result;
       };
-      return stainlessCall(t, req, self?._client, invoke, transform);
+      const readPlain =
+        kind === 'chat' ? chatCompletionResult : kind === 'responses' ? responseResult : embeddingsResult;
+      return stainlessCall(t, req, self?._client, invoke, transform, readPlain, send.stream === true);
     };
 }
 
