@@ -13,13 +13,18 @@ export const USAGE_LABELS = ['provider', 'model', 'operation', 'tool'] as const;
 export type Scope = Readonly<Record<string, string>>;
 
 export const MAX_LABEL_VALUE_LENGTH = 256;
-export const LABEL_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+/**
+ * Lower-case letters, digits and _, not starting with a digit. `__proto__`,
+ * `constructor` and `prototype` are refused: as keys of plain objects they reach the
+ * prototype chain, and validators disagree on what such an object even contains.
+ */
+export const LABEL_NAME_PATTERN = /^(?!(?:__proto__|constructor|prototype)$)[a-z_][a-z0-9_]{0,62}$/;
 
 export const labelName = z
   .string()
   .regex(
     LABEL_NAME_PATTERN,
-    'label names are lower-case letters, digits and _ (at most 63), not starting with a digit',
+    'label names are lower-case letters, digits and _ (at most 63), not starting with a digit, and not __proto__, constructor or prototype',
   );
 export const labelValue = z
   .string()

@@ -171,6 +171,7 @@ describe('UsageRecord', () => {
     [{ usage: { input: 2, cacheRead: 3 } }, /cacheRead/],
     [{ usage: { input: 1, bogus: 1 } }, /usage/],
     [{ scope: { 'Bad-Label': 'x' } }, /scope/],
+    [{ scope: { constructor: 'x' } }, /scope/],
     [{ durationMs: -5 }, /durationMs: must not be negative/],
     [{ usageSource: 'estimated' }, /usageSource/],
     [{ providerCostNanoUsd: 0.5 }, /providerCostNanoUsd: must be whole nano-USD/],
@@ -198,5 +199,22 @@ describe('Anthropic thinking tokens', () => {
         output_tokens_details: { thinking_tokens: 11 },
       }),
     ).toThrow(/reasoning/);
+  });
+});
+
+describe('scope keys that reach the prototype chain', () => {
+  it('constructor and prototype are refused; an own __proto__ key is dropped, never kept', () => {
+    const base = {
+      id: 'p',
+      time: Date.parse('2026-01-01T00:00:00Z'),
+      provider: 'openai',
+      operation: 'chat',
+      requestModel: 'm',
+      usage: { input: 1 },
+    };
+    expect(() => parseUsageRecord({ ...base, scope: { prototype: 'x' } })).toThrow(/scope/);
+    const parsed = parseUsageRecord({ ...base, scope: JSON.parse('{"__proto__": "x", "tenant": "a"}') });
+    expect(Object.keys(parsed.scope)).toEqual(['tenant']);
+    expect(Object.getPrototypeOf(parsed.scope)).toBe(Object.prototype);
   });
 });

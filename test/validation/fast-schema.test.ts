@@ -31,7 +31,13 @@ const amount = often(
 );
 const key: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom('tenant', 'agent', 'session', 'a'.repeat(63)), weight: 12 },
-  { arbitrary: fc.oneof(fc.constantFrom('Bad-Key', '9x', 'a'.repeat(64)), fc.string()), weight: 1 },
+  {
+    arbitrary: fc.oneof(
+      fc.constantFrom('Bad-Key', '9x', 'a'.repeat(64), '__proto__', 'constructor', 'prototype'),
+      fc.string(),
+    ),
+    weight: 1,
+  },
 );
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
 const scope = often(fc.dictionary(key, label, { maxKeys: 4 }), fc.anything());
