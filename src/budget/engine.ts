@@ -24,6 +24,7 @@ import {
   type CommitInput,
   type CommitResult,
   type CommitUsage,
+  LandedCommit,
   fastCall,
   fastCommit,
   fastReserve,
@@ -338,11 +339,6 @@ export class BudgetEngine {
     const outcome = await this.store.commit(reservationId, item);
     if (outcome.status === 'not_found') return { status: 'not_found' };
     if (outcome.status === 'duplicate') return { status: 'duplicate', record };
-    const overage: Record<string, number> = {};
-    item.increments.forEach((inc) => {
-      const held = outcome.reservation.holds.find((h) => h.budgetId === inc.counter.budgetId)?.amount ?? 0;
-      overage[inc.counter.budgetId] = inc.used - held;
-    });
     if (this.events.has('reservation_committed'))
       this.events.emit({
         type: 'reservation_committed',
@@ -352,7 +348,7 @@ export class BudgetEngine {
       });
     const after = this.#usage.after(item, outcome.counters, now);
     if (after) await after;
-    return { status: outcome.status, record, overage };
+    return new LandedCommit(outcome.status, record, item, outcome.reservation.holds);
   }
 
   async release(reservationId: string): Promise<Reservation | undefined> {

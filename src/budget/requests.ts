@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CostResult } from '../pricing/cost.ts';
-import type { Reservation } from '../store/store.ts';
+import type { Hold, RecordItem, Reservation } from '../store/store.ts';
 import { scopeSchema } from '../usage/scope.ts';
 import { completeUsage, tokenUsageFieldsSchema } from '../usage/token-usage.ts';
 import { type PricedRecord, type UsageRecord, usageRecordSchema } from '../usage/usage-record.ts';
@@ -70,7 +70,38 @@ export interface CommitResult {
   status: 'committed' | 'duplicate' | 'late' | 'not_found';
   record?: PricedRecord;
   /** Per budget: actual minus held, in counter units (positive = overage, recorded in full). */
-  overage?: Record<string, number>;
+  readonly overage?: Record<string, number>;
+}
+
+/**
+ * A landed commit. The per-budget overage is worked out when someone asks for it:
+ * most callers never do, and the hot path then builds no keyed object per commit.
+ */
+export class LandedCommit implements CommitResult {
+  readonly status: 'committed' | 'late';
+  readonly record: PricedRecord;
+  readonly #item: RecordItem;
+  readonly #holds: readonly Hold[];
+
+  constructor(status: 'committed' | 'late', record: PricedRecord, item: RecordItem, holds: readonly Hold[]) {
+    this.status = status;
+    this.record = record;
+    this.#item = item;
+    this.#holds = holds;
+  }
+
+  get overage(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const inc of this.#item.increments) {
+      const held = this.#holds.find((h) => h.budgetId === inc.counter.budgetId)?.amount ?? 0;
+      out[inc.counter.budgetId] = inc.used - held;
+    }
+    return out;
+  }
+
+  toJSON(): CommitResult {
+    return { status: this.status, record: this.record, overage: this.overage };
+  }
 }
 
 export interface RecordResult {
