@@ -202,6 +202,7 @@ export class CallTracker {
   readonly #start = performance.now();
   #lastChunk = 0;
   #chunks = 0;
+  #chunkAttrs: Attributes | undefined;
   #ended = false;
   /** The record this call produced, once ended. */
   record: PricedRecord | undefined;
@@ -224,18 +225,19 @@ export class CallTracker {
   /** Marks the arrival of a streamed chunk (time to first chunk, time between chunks). */
   chunk(): void {
     const now = performance.now();
+    // Looked up once per stream, not once per chunk.
+    const attrs = (this.#chunkAttrs ??= this.#t.metricAttributes(
+      this.request,
+      undefined,
+      undefined,
+      this.scope,
+    ));
     if (this.#chunks === 0) {
       const ttfc = (now - this.#start) / 1000;
       this.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
-      this.#t.metrics.timeToFirstChunk(
-        this.#t.metricAttributes(this.request, undefined, undefined, this.scope),
-        ttfc,
-      );
+      this.#t.metrics.timeToFirstChunk(attrs, ttfc);
     } else {
-      this.#t.metrics.timePerChunk(
-        this.#t.metricAttributes(this.request, undefined, undefined, this.scope),
-        (now - this.#lastChunk) / 1000,
-      );
+      this.#t.metrics.timePerChunk(attrs, (now - this.#lastChunk) / 1000);
     }
     this.#lastChunk = now;
     this.#chunks += 1;
