@@ -257,18 +257,17 @@ export class CallTracker {
     // A tool call uses no tokens: zero usage is its real count, not a missing one.
     const isTool = req.toolName !== undefined;
     const usage = isTool ? ZERO_USAGE : result?.usage;
-    if (result?.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, result.responseId);
-    if (result?.responseModel !== undefined)
-      span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, result.responseModel);
-    if (result?.finishReasons?.length)
-      span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, result.finishReasons);
+    // One setAttributes call: the SDK validates and copies each batch once.
+    const attrs: Attributes = {};
+    if (result?.responseId !== undefined) attrs[ATTR_GEN_AI_RESPONSE_ID] = result.responseId;
+    if (result?.responseModel !== undefined) attrs[ATTR_GEN_AI_RESPONSE_MODEL] = result.responseModel;
+    if (result?.finishReasons?.length) attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = result.finishReasons;
     if (usage && !isTool) {
-      span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.input);
-      span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.output);
-      if (usage.cacheRead) span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheRead);
-      if (usage.cacheWrite)
-        span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWrite);
-      if (usage.reasoning) span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning);
+      attrs[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.input;
+      attrs[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output;
+      if (usage.cacheRead) attrs[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheRead;
+      if (usage.cacheWrite) attrs[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheWrite;
+      if (usage.reasoning) attrs[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning;
     }
     if (this.#t.settings.captureContent && result?.output !== undefined) {
       span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, safeJson(result.output));
@@ -291,19 +290,20 @@ export class CallTracker {
     if (req.toolName !== undefined) record.toolName = req.toolName;
     if (result?.providerCostNanoUsd !== undefined) record.providerCostNanoUsd = result.providerCostNanoUsd;
     record.cost = this.#t.pricer.price(record);
-    span.setAttribute(ATTR_BURSAR_USAGE_SOURCE, record.usageSource);
-    if (usage && !record.cost.unpriced) span.setAttribute(ATTR_BURSAR_COST_USD, record.cost.nanoUsd / NANO);
+    attrs[ATTR_BURSAR_USAGE_SOURCE] = record.usageSource;
+    if (usage && !record.cost.unpriced) attrs[ATTR_BURSAR_COST_USD] = record.cost.nanoUsd / NANO;
+    if (err !== undefined) attrs[ATTR_ERROR_TYPE] = err;
+    span.setAttributes(attrs);
     if (err !== undefined) {
-      span.setAttribute(ATTR_ERROR_TYPE, err);
       span.setStatus({
         code: SpanStatusCode.ERROR,
         message: error instanceof Error ? error.message : String(error),
       });
     }
     span.end();
-    const attrs = this.#t.metricAttributes(req, result?.responseModel, err, this.scope);
+    const metricAttrs = this.#t.metricAttributes(req, result?.responseModel, err, this.scope);
     this.#t.metrics.record(
-      attrs,
+      metricAttrs,
       durationMs / 1000,
       usage,
       record.cost.unpriced ? undefined : record.cost.nanoUsd,
