@@ -6,6 +6,7 @@ import type { CounterState } from './counter-state.ts';
 import { type AdminOp, AdminTables } from './sqlite-admin.ts';
 import { GroupCommit } from './sqlite-batch.ts';
 import { UsageLedger } from './sqlite-ledger.ts';
+import { PendingWrites } from './sqlite-pending.ts';
 import { ReadSession } from './sqlite-read-session.ts';
 import { lockDatabase, openDatabase } from './sqlite-open.ts';
 import { StateTables, takeDirty } from './sqlite-state.ts';
@@ -77,11 +78,7 @@ export class SqliteStore implements Store {
   #open: Open | undefined;
   #closed = false;
   #state: CounterState | undefined;
-  /** Record ids and marks accepted but not yet committed: the tables cannot answer for them. */
-  readonly #pendingRecordIds = new Set<string>();
-  readonly #pendingMarks = new Set<string>();
-  /** Marks known to be on disk, so repeated checks skip the SELECT. Bounded: it is only a cache. */
-  readonly #knownMarks = new Set<string>();
+  readonly #pending = new PendingWrites();
   #lastFlushOk = true;
   /** Set when the working copy could not be reloaded after a failed write: nothing is safe after. */
   #fatal: unknown;
@@ -212,14 +209,7 @@ export class SqliteStore implements Store {
   #afterFlush(reads: ReadSession, b: Batch): void {
     // Before the ids leave the pending set: the next read must see this commit.
     reads.end();
-    for (const id of b.recordIds) this.#pendingRecordIds.delete(id);
-    if (b.markKeys.length > 0) {
-      if (this.#knownMarks.size > 100_000) this.#knownMarks.clear();
-      for (const m of b.markKeys) {
-        this.#pendingMarks.delete(m);
-        this.#knownMarks.add(m);
-      }
-    }
+    this.#pending.committed(b.recordIds, b.markKeys);
     this.#lastFlushOk = true;
   }
 
@@ -231,8 +221,7 @@ export class SqliteStore implements Store {
    */
   #afterFailure(tables: StateTables, reads: ReadSession): void {
     reads.end();
-    this.#pendingRecordIds.clear();
-    this.#pendingMarks.clear();
+    this.#pending.failed();
     this.#lastFlushOk = false;
     this.#epoch += 1;
     if (this.#fatal !== undefined) return;
@@ -252,7 +241,7 @@ export class SqliteStore implements Store {
   }
 
   #hasRecord(open: Open, id: string): boolean {
-    if (this.#pendingRecordIds.has(id)) return true;
+    if (this.#pending.hasRecord(id)) return true;
     open.reads.begin();
     return open.ledger.has(id);
   }
@@ -363,7 +352,7 @@ export class SqliteStore implements Store {
       outcome = state.commit(reservationId, item);
       if (outcome.status === 'committed' || outcome.status === 'late') {
         const cur = batch.current;
-        this.#pendingRecordIds.add(item.record.id);
+        this.#pending.addRecord(item.record.id);
         cur.recordIds.push(item.record.id);
         appendUsageRow(cur.msg.usage, item.record);
       }
@@ -408,7 +397,7 @@ export class SqliteStore implements Store {
         outcomes[i] = { duplicate: true, counters: item.increments.map((inc) => state.value(inc.counter)) };
         continue;
       }
-      this.#pendingRecordIds.add(id);
+      this.#pending.addRecord(id);
       cur.recordIds.push(id);
       appendUsageRow(cur.msg.usage, item.record);
       fresh += 1;
@@ -420,17 +409,17 @@ export class SqliteStore implements Store {
 
   async mark(key: string): Promise<boolean> {
     const { batch, admin, reads } = this.#live();
-    if (this.#knownMarks.has(key) || this.#pendingMarks.has(key)) {
+    if (this.#pending.hasMark(key)) {
       await batch.add(0);
       return false;
     }
     reads.begin();
     if (admin.hasMark(key)) {
-      this.#knownMarks.add(key);
+      this.#pending.knownMark(key);
       await batch.add(0);
       return false;
     }
-    this.#pendingMarks.add(key);
+    this.#pending.addMark(key);
     const cur = batch.current;
     cur.msg.marks.push(key, Date.now());
     cur.markKeys.push(key);
