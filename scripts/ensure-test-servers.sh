@@ -3,7 +3,7 @@
 # install. A missing binary never lets a test pass silently: tests that need one fail.
 set -euo pipefail
 # binary:package pairs. Later subsystems add theirs here (redis-server, prometheus, ...).
-NEEDED=()
+NEEDED=(promtool:prometheus)
 missing=()
 for pair in "${NEEDED[@]+"${NEEDED[@]}"}"; do
   bin="${pair%%:*}"; pkg="${pair##*:}"

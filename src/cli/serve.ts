@@ -1,40 +1,29 @@
-import path from 'node:path';
-import { BudgetEngine } from '../budget/engine.ts';
-import { PriceCatalog } from '../pricing/catalog.ts';
-import { SqliteStore } from '../store/sqlite-store.ts';
-
-export interface ServeOptions {
-  dataDir: string;
-  sweepMs: number;
-}
+import { type ConfigOverrides, loadConfig } from '../service/config/load-config.ts';
+import { startService } from '../service/service.ts';
 
 /**
- * Starts the budget engine on the embedded SQLite store and keeps it running: expired
- * reservations are released on a timer, and SIGINT/SIGTERM flush everything accepted
- * before exit. (The HTTP receivers and exporters attach here.)
+ * `bursar serve`: loads the configuration, starts the service and stops it gracefully on
+ * SIGINT/SIGTERM (everything accepted is committed before exit).
  */
-export async function serve(opts: ServeOptions): Promise<void> {
-  const dbPath = path.resolve(opts.dataDir, 'bursar.db');
-  const store = new SqliteStore({ path: dbPath });
-  const engine = new BudgetEngine({ store, pricer: new PriceCatalog() });
-  await engine.init();
-  const sweep = setInterval(() => {
-    engine
-      .expireReservations()
-      .catch((error: unknown) => console.error('bursar: expiry sweep failed:', error));
-  }, opts.sweepMs);
-  console.log(
-    `bursar ready: engine on SQLite ${dbPath}, ${engine.budgets().length} budget(s), price catalog ${engine.pricer.version}`,
-  );
+export async function serve(options: { config?: string; overrides: ConfigOverrides }): Promise<void> {
+  const config = loadConfig({
+    ...(options.config ? { file: options.config } : {}),
+    overrides: options.overrides,
+  });
+  const service = await startService(config);
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    clearInterval(sweep);
-    console.log(`bursar: ${signal}, flushing and closing`);
-    await store.close();
-    process.exit(0);
+    service.context.log.info({ signal }, 'stopping');
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        service.context.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }

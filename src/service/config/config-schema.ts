@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { budgetSpecSchema } from '../../budget/budget-spec.ts';
+import { labelName } from '../../usage/scope.ts';
+
+/**
+ * bursar.yaml: every key the service reads, with its default. The file, `BURSAR_*`
+ * variables and command-line flags all land here; a bad value is reported by its key path.
+ */
+
+const port = z.number().int('must be a whole number').min(0).max(65535);
+const bytes = z.number().int().positive();
+
+export const ROLES = ['admin', 'tenant', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+const apiKeySchema = z
+  .object({
+    /** Shown in logs and audit entries instead of the key. */
+    name: z.string().min(1).max(100),
+    /** The secret itself, or `keyEnv` naming the variable that holds it. */
+    key: z.string().min(16, 'keys must be at least 16 characters').max(512).optional(),
+    keyEnv: z.string().min(1).optional(),
+    role: z.enum(ROLES, { error: () => `expected one of ${ROLES.join(', ')}` }),
+    /** Required for role `tenant`: the tenant this key may see and spend. */
+    tenant: z.string().min(1).max(256).optional(),
+  })
+  .strict()
+  .refine((k) => (k.key === undefined) !== (k.keyEnv === undefined), {
+    message: 'give exactly one of key or keyEnv',
+    path: ['key'],
+  })
+  .refine((k) => (k.role === 'tenant') === (k.tenant !== undefined), {
+    message: 'role tenant needs a tenant, and only role tenant takes one',
+    path: ['tenant'],
+  });
+export type ApiKeyConfig = z.output<typeof apiKeySchema>;
+
+const WEBHOOK_EVENTS = [
+  'threshold_crossed',
+  'budget_exceeded',
+  'override_set',
+  'reservation_expired',
+  'decision_denied',
+] as const;
+
+const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    /** HMAC-SHA256 secret for the `bursar-signature` header (or `secretEnv`). */
+    secret: z.string().min(16).optional(),
+    secretEnv: z.string().min(1).optional(),
+    events: z
+      .array(z.enum(WEBHOOK_EVENTS))
+      .min(1)
+      .default([...WEBHOOK_EVENTS]),
+    /** Only events of this tenant's budgets. */
+    tenant: z.string().min(1).optional(),
+    maxAttempts: z.number().int().min(1).max(20).default(6),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+  })
+  .strict();
+export type WebhookConfig = z.output<typeof webhookSchema>;
+
+/** Where scope labels come from on OTLP data: attribute name → label name. */
+const labelMapSchema = z.record(z.string().min(1).max(256), labelName);
+
+export const serviceConfigSchema = z
+  .object({
+    /** Interface both listeners bind to. Without API keys only loopback is allowed. */
+    host: z.string().min(1).default('127.0.0.1'),
+    otlp: z
+      .object({
+        port: port.default(4318),
+        /** Largest request body accepted, compressed or not (413 above). */
+        maxBodyBytes: bytes.default(16 * 1024 * 1024),
+        /** Request bytes being decoded or committed at once before answering 429. */
+        maxInFlightBytes: bytes.default(64 * 1024 * 1024),
+        /** Seconds a client is told to wait in Retry-After. */
+        retryAfterSeconds: z.number().int().min(1).max(3600).default(2),
+        /** Resource attributes → scope labels. */
+        resourceLabels: labelMapSchema.default({
+          'service.name': 'agent',
+          'bursar.scope.tenant': 'tenant',
+          'bursar.scope.project': 'project',
+        }),
+        /** Span attributes → scope labels (bursar.scope.* and gen_ai.agent.name are always read). */
+        spanLabels: labelMapSchema.default({}),
+        /**
+         * A process (by service.instance.id, else service.name) that sends GenAI spans is
+         * counted from spans and its gen_ai.client.token.usage metrics are ignored; `metrics`
+         * flips that.
+         */
+        precedence: z.enum(['spans', 'metrics']).default('spans'),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        port: port.default(8013),
+        maxBodyBytes: bytes.default(4 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        kind: z.enum(['sqlite', 'memory']).default('sqlite'),
+        /** The SQLite database lives here (bursar.db). */
+        dataDir: z.string().min(1).default('./data'),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({ keys: z.array(apiKeySchema).default([]) })
+      .strict()
+      .prefault({}),
+    /** Budgets created (or replaced) at start; the REST API changes them later. */
+    budgets: z.array(budgetSpecSchema).default([]),
+    /** Custom labels allowed in scopes beside tenant/project/agent/component/session/user. */
+    customLabels: z.array(labelName).max(16).default([]),
+    metrics: z
+      .object({
+        /** Scope labels that appear on bursar_tokens_total and friends. */
+        labels: z.array(labelName).max(8).default(['tenant', 'agent']),
+        /** Distinct values per label before new ones are reported as `__overflow__`. */
+        maxValuesPerLabel: z.number().int().min(1).max(100_000).default(200),
+      })
+      .strict()
+      .prefault({}),
+    webhooks: z.array(webhookSchema).default([]),
+    /** How often expired reservations are released. */
+    expirySweepMs: z.number().int().min(50).max(600_000).default(1000),
+    /** How often budget snapshots are saved for /v1/history. */
+    snapshotIntervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ServiceConfig = z.output<typeof serviceConfigSchema>;
+export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
