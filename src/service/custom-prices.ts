@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import type { PriceCatalog } from '../pricing/catalog.ts';
+import type { ModelPrice } from '../pricing/price.ts';
+import { assertModelPrice } from '../pricing/validate-price.ts';
+import { ValidationError } from '../validation/errors.ts';
+import type { ServiceConfig } from './config/config-schema.ts';
+
+/**
+ * Custom prices set through the REST API (PUT /v1/prices/{model}, the LiteLLM import)
+ * survive a restart: they are kept in `${dataDir}/prices.json`, in catalog units
+ * (integer pico-USD per token), written whole to a temporary file, flushed to disk and
+ * renamed over the old one, so a crash leaves either the old file or the new one. The
+ * memory store keeps nothing across restarts, and neither do its prices.
+ */
+
+const FORMAT = 'bursar-custom-prices';
+
+interface PriceFile {
+  format: typeof FORMAT;
+  version: 1;
+  savedAt: string;
+  prices: ModelPrice[];
+}
+
+function fileOf(config: ServiceConfig): string | undefined {
+  return config.store.kind === 'sqlite' ? path.resolve(config.store.dataDir, 'prices.json') : undefined;
+}
+
+/** The saved custom prices, validated; [] when there is no file (or no durable store). */
+export function loadCustomPrices(config: ServiceConfig): ModelPrice[] {
+  const file = fileOf(config);
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  let data: Partial<PriceFile>;
+  try {
+    data = JSON.parse(text) as Partial<PriceFile>;
+  } catch (error) {
+    throw new ValidationError('', `not valid JSON: ${(error as Error).message}`, file);
+  }
+  if (data.format !== FORMAT || data.version !== 1 || !Array.isArray(data.prices))
+    throw new ValidationError('format', `expected a ${FORMAT} file of version 1`, file);
+  data.prices.forEach((p, i) => assertModelPrice(p, `${file}: prices[${i}] (${String(p?.model)})`));
+  return data.prices;
+}
+
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  // The rename itself is durable once the directory entry is.
+  const dir = openSync(path.dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/** Saves the catalog's custom entries after each change, one save at a time. */
+export class CustomPrices {
+  readonly catalog: PriceCatalog;
+  readonly file: string | undefined;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(catalog: PriceCatalog, config: ServiceConfig) {
+    this.catalog = catalog;
+    this.file = fileOf(config);
+  }
+
+  /** Resolves once the custom prices as they are now are on disk. */
+  save(): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return Promise.resolve();
+    const prices = this.catalog
+      .list()
+      .filter((p) => p.origin === 'custom')
+      .map(({ origin: _, ...p }) => p);
+    const body: PriceFile = { format: FORMAT, version: 1, savedAt: new Date().toISOString(), prices };
+    const text = `${JSON.stringify(body, null, 1)}\n`;
+    const run = this.#queue.then(() => writeAtomically(file, text));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}
