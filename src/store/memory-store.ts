@@ -33,6 +33,7 @@ export class MemoryStore implements Store {
   readonly #audit: AuditEntry[] = [];
   readonly #records = new MemoryLedger();
   readonly #marks = new Set<string>();
+  readonly #cursors = new Map<string, string>();
   readonly #snapshots: Snapshot[] = [];
 
   async init(): Promise<void> {}
@@ -119,6 +120,13 @@ export class MemoryStore implements Store {
     if (this.#marks.has(key)) return false;
     this.#marks.add(key);
     return true;
+  }
+
+  async getCursors(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return keys.map((k) => this.#cursors.get(k));
+  }
+  async putCursors(entries: readonly (readonly [string, string])[]): Promise<void> {
+    for (const [k, v] of entries) this.#cursors.set(k, v);
   }
 
   async queryUsage(q: UsageQuery & { limit?: number }): Promise<PricedRecord[]> {

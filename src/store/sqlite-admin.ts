@@ -45,6 +45,8 @@ export class AdminTables {
   readonly #putSnapshot: Database.Statement;
   readonly #hasMark: Database.Statement<[string], number>;
   readonly #putMark: Database.Statement;
+  readonly #getCursor: Database.Statement<[string], string>;
+  readonly #putCursor: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#budgets = db.prepare<[], string>('SELECT spec FROM budgets ORDER BY rowid').pluck();
@@ -80,6 +82,11 @@ export class AdminTables {
     this.#hasMark = db.prepare<[string], number>('SELECT 1 FROM marks WHERE key = ?').pluck();
     this.#putMark = db.prepare(
       'INSERT INTO marks (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+    );
+    this.#getCursor = db.prepare<[string], string>('SELECT value FROM cursors WHERE key = ?').pluck();
+    this.#putCursor = db.prepare(
+      `INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     );
   }
 
@@ -154,6 +161,13 @@ export class AdminTables {
   putMark(key: string, at: number): void {
     this.#putMark.run(key, at);
   }
+
+  cursor(key: string): string | undefined {
+    return this.#getCursor.get(key);
+  }
+  putCursor(key: string, value: string, at: number): void {
+    this.#putCursor.run(key, value, at);
+  }
 }
 
 /** An admin write, as plain data: it is posted to the writer thread and run there. */
@@ -163,7 +177,8 @@ export type AdminOp =
   | { op: 'putOverride'; override: Override }
   | { op: 'deleteOverride'; id: string; audit: AuditEntry }
   | { op: 'putAudit'; audit: AuditEntry }
-  | { op: 'putSnapshot'; snapshot: Snapshot };
+  | { op: 'putSnapshot'; snapshot: Snapshot }
+  | { op: 'putCursor'; key: string; value: string; at: number };
 
 /**
  * Runs one admin op; returns its result (deleteOverride: whether it existed, and only
@@ -186,5 +201,7 @@ export function applyAdminOp(admin: AdminTables, o: AdminOp): unknown {
       return admin.putAudit(o.audit);
     case 'putSnapshot':
       return admin.putSnapshot(o.snapshot);
+    case 'putCursor':
+      return admin.putCursor(o.key, o.value, o.at);
   }
 }

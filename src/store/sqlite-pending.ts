@@ -8,6 +8,12 @@ export class PendingWrites {
   readonly #recordIds = new Set<string>();
   readonly #marks = new Set<string>();
   readonly #knownMarks = new Set<string>();
+  /**
+   * Cursor values put since init, pending or on disk (few: one per metric series). Kept
+   * whole until a batch fails: a key absent here is read from the table, which then holds
+   * everything acknowledged.
+   */
+  readonly #cursors = new Map<string, string>();
 
   addRecord(id: string): void {
     this.#recordIds.add(id);
@@ -32,6 +38,14 @@ export class PendingWrites {
     this.#knownMarks.add(key);
   }
 
+  putCursor(key: string, value: string): void {
+    this.#cursors.set(key, value);
+  }
+
+  cursor(key: string): string | undefined {
+    return this.#cursors.get(key);
+  }
+
   /** A batch committed: its records and marks are on disk now. */
   committed(recordIds: readonly string[], markKeys: readonly string[]): void {
     for (const id of recordIds) this.#recordIds.delete(id);
@@ -45,5 +59,6 @@ export class PendingWrites {
   failed(): void {
     this.#recordIds.clear();
     this.#marks.clear();
+    this.#cursors.clear();
   }
 }

@@ -119,6 +119,14 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX snapshots_budget_time ON snapshots (budget_id, time);
   `,
+  // v2: small values by key (Store.putCursors): OTLP cumulative-metric cursors, process markers.
+  `
+  CREATE TABLE cursors (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes and understands. */

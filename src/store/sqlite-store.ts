@@ -427,6 +427,27 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  async getCursors(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const { admin, reads } = this.#live();
+    return keys.map((key) => {
+      const value = this.#pending.cursor(key);
+      if (value !== undefined) return value;
+      reads.begin();
+      return admin.cursor(key);
+    });
+  }
+
+  async putCursors(entries: readonly (readonly [string, string])[]): Promise<void> {
+    const { batch } = this.#live();
+    if (entries.length === 0) return;
+    const at = Date.now();
+    for (const [key, value] of entries) this.#pending.putCursor(key, value);
+    // No units: the batch is not closed here, so a record() in the same turn joins it.
+    await batch.add(0, (b) => {
+      for (const [key, value] of entries) b.msg.admin.push({ op: 'putCursor', key, value, at });
+    });
+  }
+
   async queryUsage(q: UsageQuery & { limit?: number }): Promise<PricedRecord[]> {
     return (await this.#settled()).ledger.query(q);
   }

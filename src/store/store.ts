@@ -197,6 +197,18 @@ export interface Store {
   /** Set-if-absent; true the first time a mark is set. */
   mark(key: string): Promise<boolean>;
 
+  /**
+   * Small persisted values by key (the OTLP receiver's cumulative-metric cursors and
+   * which processes send spans or metrics); undefined for a key never put.
+   */
+  getCursors(keys: readonly string[]): Promise<(string | undefined)[]>;
+  /**
+   * Upserts values. Atomic with the records of a `record()` call made right after it in
+   * the same synchronous turn (SQLite: the same transaction), so a cursor never moves
+   * without the usage it accounts for, nor the other way round.
+   */
+  putCursors(entries: readonly (readonly [key: string, value: string])[]): Promise<void>;
+
   queryUsage(q: UsageQuery & { limit?: number }): Promise<PricedRecord[]>;
   aggregateUsage(q: UsageQuery & { groupBy: readonly UsageGroupField[] }): Promise<UsageAggregate[]>;
 

@@ -226,6 +226,19 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       expect(racing.filter(Boolean)).toHaveLength(1);
     });
 
+    it('keeps cursor values by key, the last put winning, together with the records put beside them', async () => {
+      expect(await store.getCursors(['c1', 'c2'])).toEqual([undefined, undefined]);
+      await store.putCursors([
+        ['c1', 'a'],
+        ['c2', 'b'],
+      ]);
+      const put = store.putCursors([['c1', 'c']]);
+      const recorded = store.record([item(priced('with-cursor'), [[a, 3]])]);
+      await Promise.all([put, recorded]);
+      expect(await store.getCursors(['c1', 'c2', 'c3'])).toEqual(['c', 'b', undefined]);
+      expect(await store.queryUsage({ from: 0, to: T0 + 1 })).toHaveLength(1);
+    });
+
     describe('usage queries', () => {
       const records = [
         priced('u1', { time: T0 + 30, scope: { tenant: 'acme', team: 'red' }, toolName: 'search' }),
