@@ -47,6 +47,7 @@ export {
   type BudgetBackend,
   type GuardOptions,
 } from './instrumentation/guard.ts';
+export { ServiceBackend, type ServiceBackendOptions, ServiceUnavailableError } from './instrumentation/service-backend.ts';
 export { MissingUsageError } from './instrumentation/call.ts';
 export { UsageTracker, type TrackerOptions } from './instrumentation/tracker.ts';
 export { traceTool } from './instrumentation/tool.ts';
