@@ -22,4 +22,19 @@ export class ServiceStats {
     const key = `${signal} ${result}`;
     this.ingestItems.set(key, (this.ingestItems.get(key) ?? 0) + n);
   }
+
+  // ---- exporters (WebSocket hub, webhooks) ----
+
+  /** WebSocket path → clients connected now. */
+  readonly wsClients = new Map<string, number>();
+  /** `${path} ${reason}` → clients the service disconnected (e.g. `slow`: send buffer full). */
+  readonly wsDropped = new Map<string, number>();
+  /** WebSocket path → messages sent. */
+  readonly wsMessages = new Map<string, number>();
+  /** Webhook outcome (`delivered`, `failed`, `dropped`, `retried`) → deliveries or attempts. */
+  readonly webhooks = new Map<string, number>();
+
+  bump(map: Map<string, number>, key: string, n = 1): void {
+    map.set(key, (map.get(key) ?? 0) + n);
+  }
 }

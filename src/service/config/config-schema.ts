@@ -57,6 +57,11 @@ const webhookSchema = z
     tenant: z.string().min(1).optional(),
     maxAttempts: z.number().int().min(1).max(20).default(6),
     timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** Backoff before the 2nd attempt; doubles per attempt (with jitter) up to retryMaxMs. */
+    retryBaseMs: z.number().int().min(10).max(60_000).default(1000),
+    retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
+    /** Events waiting for delivery beyond this are dropped (and counted). */
+    maxQueue: z.number().int().min(1).max(100_000).default(1000),
   })
   .strict();
 export type WebhookConfig = z.output<typeof webhookSchema>;
@@ -123,6 +128,13 @@ export const serviceConfigSchema = z
         labels: z.array(labelName).max(8).default(['tenant', 'agent']),
         /** Distinct values per label before new ones are reported as `__overflow__`. */
         maxValuesPerLabel: z.number().int().min(1).max(100_000).default(200),
+        /** A budget status read is reused by scrapes within this many ms (HA Prometheus pairs). */
+        statusCacheMs: z.number().int().min(0).max(60_000).default(1000),
+        /**
+         * Whether ingest keys may read /metrics (admin keys always may). Off by default:
+         * ingest keys live on every agent host, and /metrics shows every tenant's spend.
+         */
+        scrapeWithIngestKeys: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
