@@ -12,6 +12,7 @@ import { createApiApp } from './api/api-app.ts';
 import { KeyRing } from './auth/key-ring.ts';
 import type { ServiceConfig } from './config/config-schema.ts';
 import type { ServiceContext } from './context.ts';
+import { loadCustomPrices } from './custom-prices.ts';
 import { createEventHub } from './events/event-hub.ts';
 import { createWebhookSender } from './events/webhooks.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -62,7 +63,8 @@ export async function startService(
     log.warn('no API keys configured: every local request is admin (loopback only)');
   }
   const store = openStore(config);
-  const catalog = new PriceCatalog();
+  // Custom prices set through the API (kept in dataDir/prices.json) survive restarts.
+  const catalog = new PriceCatalog({ custom: loadCustomPrices(config) });
   const engine = new BudgetEngine({
     store,
     pricer: catalog,

@@ -42,9 +42,10 @@ function componentId(schema: z.ZodType, where: string): string {
   return id;
 }
 
-function responseObject(doc: ResponseDoc): Record<string, unknown> {
+function responseObject(status: number, doc: ResponseDoc): Record<string, unknown> {
   const content: Record<string, unknown> = {};
   if (doc.schema) content['application/json'] = { schema: REF(componentId(doc.schema, doc.description)) };
+  else if (status >= 400) content['application/json'] = { schema: REF('Error') };
   for (const [type, description] of Object.entries(doc.alternatives ?? {}))
     content[type] = { schema: { type: 'string', description } };
   return Object.keys(content).length > 0
@@ -97,7 +98,8 @@ export function buildOpenApi(routes: readonly Route[]): Record<string, unknown> 
       }
     }
     const responses: Record<string, unknown> = {};
-    for (const [status, doc] of Object.entries(r.responses)) responses[status] = responseObject(doc);
+    for (const [status, doc] of Object.entries(r.responses))
+      responses[status] = responseObject(Number(status), doc);
     const common: number[] = [500];
     if (r.query || r.body || pathParams.length > 0) common.push(400);
     if (r.access !== 'public') common.push(401, 403);

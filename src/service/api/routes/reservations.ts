@@ -7,6 +7,8 @@ import {
   reserveSchema,
 } from '../../../budget/requests.ts';
 import type { Reservation } from '../../../store/store.ts';
+import { type TokenUsage, type TokenUsageFields, usageInclusionIssues } from '../../../usage/token-usage.ts';
+import { ValidationError } from '../../../validation/errors.ts';
 import { type Principal, tenantOf } from '../../auth/principal.ts';
 import { canSeeReservation, confineScope } from '../access.ts';
 import { costSchema, costView, tokenUsageViewSchema, usageView } from '../cost-view.ts';
@@ -86,6 +88,17 @@ const reservationList = named(
 function keyPrefix(p: Principal): string | undefined {
   const tenant = tenantOf(p);
   return tenant === undefined ? undefined : `tenant:${tenant}:`;
+}
+
+function completeFields(f: TokenUsageFields): TokenUsage {
+  return {
+    input: f.input ?? 0,
+    output: f.output ?? 0,
+    cacheRead: f.cacheRead ?? 0,
+    cacheWrite: f.cacheWrite ?? 0,
+    cacheWrite1h: f.cacheWrite1h ?? 0,
+    reasoning: f.reasoning ?? 0,
+  };
 }
 
 function view(p: Principal, r: Reservation) {
@@ -177,6 +190,9 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
         const id = param(call, 'id');
         const r = await visible(principal, id);
         if (body.scope !== undefined) confineScope(principal, body.scope);
+        // The inclusion rules (cache ⊂ input, reasoning ⊂ output), named by their full path.
+        const broken = usageInclusionIssues(completeFields(body.usage))[0];
+        if (broken) throw new ValidationError(`usage.${broken.path.join('.')}`, broken.message, 'commit');
         if (r.state === 'committed')
           throw conflict(
             principal,
