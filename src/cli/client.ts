@@ -38,7 +38,10 @@ export class ApiClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliError(`cannot reach the bursar service at ${this.url} (${cause}); set BURSAR_URL`, EXIT.UNAVAILABLE);
+      throw new CliError(
+        `cannot reach the bursar service at ${this.url} (${cause}); set BURSAR_URL`,
+        EXIT.UNAVAILABLE,
+      );
     }
     if (res.ok || res.status === 402) return res;
     const text = await res.text();

@@ -1,5 +1,13 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../service/config/load-config.ts';
+import { registerExport } from './commands/export.ts';
+import { registerLimits } from './commands/limits.ts';
+import { registerOverrides } from './commands/overrides.ts';
+import { registerPrices } from './commands/prices.ts';
+import { registerReport } from './commands/report.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerUsage } from './commands/usage.ts';
+import { CliError, EXIT } from './exit-codes.ts';
 import { serve } from './serve.ts';
 
 function port(value: string): number {
@@ -12,7 +20,15 @@ function port(value: string): number {
 const program = new Command()
   .name('bursar')
   .description('OpenTelemetry-native token and cost budgets for GenAI agents')
-  .showHelpAfterError();
+  .option('--url <url>', 'bursar service REST API (default $BURSAR_URL or http://127.0.0.1:8013)')
+  .option('--api-key <key>', 'API key (default $BURSAR_API_KEY)')
+  .addHelpText(
+    'after',
+    `\nExit codes: ${EXIT.OK} ok, ${EXIT.ERROR} error, ${EXIT.USAGE} bad arguments or request, ${EXIT.AUTH} auth, ` +
+      `${EXIT.UNAVAILABLE} service unreachable, ${EXIT.CRITICAL} critical budget (status --check), ${EXIT.DENIED} denied.`,
+  )
+  .showHelpAfterError()
+  .exitOverride();
 
 program
   .command('serve')
@@ -32,23 +48,37 @@ program
       data?: string;
       store?: string;
     }) => {
-      try {
-        await serve({
-          ...(opts.config ? { config: opts.config } : {}),
-          overrides: {
-            ...(opts.host !== undefined ? { host: opts.host } : {}),
-            ...(opts.otlpPort !== undefined ? { otlpPort: opts.otlpPort } : {}),
-            ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
-            ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
-            ...(opts.store !== undefined ? { store: opts.store } : {}),
-          },
-        });
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        console.error(`bursar: ${error.message}`);
-        process.exitCode = 2;
-      }
+      await serve({
+        ...(opts.config ? { config: opts.config } : {}),
+        overrides: {
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.otlpPort !== undefined ? { otlpPort: opts.otlpPort } : {}),
+          ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+          ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
+          ...(opts.store !== undefined ? { store: opts.store } : {}),
+        },
+      });
     },
   );
+registerStatus(program);
+registerLimits(program);
+registerUsage(program);
+registerPrices(program);
+registerOverrides(program);
+registerReport(program);
+registerExport(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; argument errors were already printed by commander.
+    process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else if (error instanceof CliError || error instanceof ConfigError) {
+    console.error(`bursar: ${error.message}`);
+    process.exitCode = error instanceof CliError ? error.exitCode : EXIT.USAGE;
+  } else {
+    console.error('bursar:', error);
+    process.exitCode = EXIT.ERROR;
+  }
+}
