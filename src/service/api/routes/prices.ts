@@ -207,7 +207,7 @@ export function priceRoutes({ ctx, prices }: ApiDeps): Route[] {
             `must equal the model in the path (${model}) or be left out`,
             'price',
           );
-        const price = parsePriceEntry({ ...input, model }, 'price');
+        const price = parsePriceEntry({ ...input, model }, '');
         const version = catalog.setCustom(price);
         await persist();
         const entry = catalog

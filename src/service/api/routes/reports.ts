@@ -107,7 +107,7 @@ export function reportRoutes({ engine }: ApiDeps): Route[] {
             costUsd: usdString(t.avgCostNanoUsd),
             inputTokens: t.avgInputTokens,
             outputTokens: t.avgOutputTokens,
-            totalTokens: t.avgInputTokens + t.avgOutputTokens,
+            totalTokens: (t.input + t.output) / Math.max(1, t.calls),
             durationMs: t.avgDurationMs,
           },
           cacheHitRatio: t.cacheHitRatio,
