@@ -54,6 +54,13 @@ export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING = 'gen_ai.usage.output_to
 export const ATTR_OPENLIT_USAGE_COST = 'gen_ai.usage.cost';
 /** Traceloop OpenLLMetry. */
 export const ATTR_TRACELOOP_USAGE_TOTAL_TOKENS = 'llm.usage.total_tokens';
+/** Traceloop OpenLLMetry: 'chat' | 'completion' | 'embedding' (its spans carry no gen_ai.operation.name). */
+export const ATTR_TRACELOOP_REQUEST_TYPE = 'llm.request.type';
+export const TRACELOOP_REQUEST_TYPE_OPERATION: Readonly<Record<string, string>> = {
+  chat: 'chat',
+  completion: 'text_completion',
+  embedding: 'embeddings',
+};
 
 // ---- Attributes: agents, conversations, tools ----------------------------------
 export const ATTR_GEN_AI_AGENT_NAME = 'gen_ai.agent.name';
@@ -74,6 +81,7 @@ export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_SERVICE_NAME = 'service.name';
+export const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
 
 // ---- bursar's own attributes (scope labels carried on spans) -------------------
 export const ATTR_BURSAR_SCOPE_PREFIX = 'bursar.scope.';
@@ -115,6 +123,25 @@ export const GEN_AI_PROVIDER = {
 
 /** Values of gen_ai.token.type on gen_ai.client.token.usage. */
 export const GEN_AI_TOKEN_TYPE = { INPUT: 'input', OUTPUT: 'output' } as const;
+/** gen_ai.token.type values of generations before v1.27, accepted on input only. */
+export const GEN_AI_TOKEN_TYPE_LEGACY: Readonly<Record<string, 'input' | 'output'>> = {
+  prompt: 'input',
+  completion: 'output',
+};
+
+/** gen_ai.system values of earlier generations that were renamed (input only) → gen_ai.provider.name. */
+export const GEN_AI_SYSTEM_RENAMED: Readonly<Record<string, string>> = {
+  'az.ai.inference': 'azure.ai.inference',
+  'az.ai.openai': 'azure.ai.openai',
+  vertex_ai: 'gcp.vertex_ai',
+  gemini: 'gcp.gemini',
+  xai: 'x_ai',
+};
+
+/** Instrumentation scope of @anthropic-ai/sdk's own spans (v1.12+; `.<platform>` for Bedrock/Vertex clients). */
+export const SCOPE_ANTHROPIC_SDK = 'com.anthropic.sdk.typescript';
+/** Instrumentation scope of bursar's own spans and metrics. */
+export const SCOPE_BURSAR = 'bursar';
 
 // ---- Metrics ---------------------------------------------------------------------
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';

@@ -22,7 +22,12 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING,
   ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_OPENLIT_USAGE_COST,
+  ATTR_TRACELOOP_REQUEST_TYPE,
+  ATTR_TRACELOOP_USAGE_TOTAL_TOKENS,
   GEN_AI_OPERATION,
+  GEN_AI_SYSTEM_RENAMED,
+  TRACELOOP_REQUEST_TYPE_OPERATION,
 } from '../semconv.ts';
 import { MAX_LABEL_VALUE_LENGTH } from './scope.ts';
 import { type TokenUsage, usageInclusionIssues } from './token-usage.ts';
@@ -67,10 +72,43 @@ function label(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_LABEL_VALUE_LENGTH) : undefined;
 }
 
+/** Every attribute a token count is read from, in any generation. */
+export const USAGE_COUNT_ATTRIBUTES: readonly string[] = [
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING,
+  ATTR_TRACELOOP_USAGE_TOTAL_TOKENS,
+];
+
+/** The first token-count attribute present whose value is not a count (a span to refuse, not to guess at). */
+export function invalidCountAttribute(a: SpanAttributes): string | undefined {
+  for (const k of USAGE_COUNT_ATTRIBUTES) {
+    const v = a[k];
+    if (v !== undefined && v !== null && count(v) === undefined) return k;
+  }
+  return undefined;
+}
+
 /** Token counts under every generation's names; undefined when the span reports none. */
 export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
-  const input = count(first(a, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_PROMPT_TOKENS));
-  const output = count(first(a, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS));
+  let input = count(first(a, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_PROMPT_TOKENS));
+  let output = count(first(a, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS));
+  // Traceloop's total adds information only when one side is missing: it gives that side.
+  if ((input === undefined) !== (output === undefined)) {
+    const total = count(a[ATTR_TRACELOOP_USAGE_TOTAL_TOKENS]);
+    if (total !== undefined && input === undefined && total >= output!) input = total - output!;
+    if (total !== undefined && output === undefined && total >= input!) output = total - input!;
+  }
   if (input === undefined && output === undefined) return undefined;
   const usage: TokenUsage = {
     input: input ?? 0,
@@ -106,14 +144,41 @@ export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
   return usageInclusionIssues(usage).length === 0 ? usage : undefined;
 }
 
+/**
+ * Cost in nano-USD that an instrumentation computed itself (OpenLIT's gen_ai.usage.cost,
+ * USD as a float). Not the provider's own figure: a fallback for models the catalog cannot price.
+ */
+export function vendorCostNanoUsd(a: SpanAttributes): number | undefined {
+  const usd = a[ATTR_OPENLIT_USAGE_COST];
+  return typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 ? Math.round(usd * 1e9) : undefined;
+}
+
+function providerOf(a: SpanAttributes): string | undefined {
+  const provider = label(a[ATTR_GEN_AI_PROVIDER_NAME]);
+  if (provider !== undefined) return provider;
+  const system = label(a[ATTR_GEN_AI_SYSTEM]);
+  return system === undefined ? undefined : (GEN_AI_SYSTEM_RENAMED[system] ?? system);
+}
+
+function operationOf(a: SpanAttributes): string | undefined {
+  const operation = label(a[ATTR_GEN_AI_OPERATION_NAME]);
+  if (operation !== undefined) return operation;
+  const type = a[ATTR_TRACELOOP_REQUEST_TYPE];
+  return typeof type === 'string' ? TRACELOOP_REQUEST_TYPE_OPERATION[type] : undefined;
+}
+
 export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
   const a = span.attributes;
-  const operation = label(a[ATTR_GEN_AI_OPERATION_NAME]);
-  const provider = label(first(a, ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM));
+  const operation = operationOf(a);
+  const provider = providerOf(a);
   const isTool = operation === GEN_AI_OPERATION.EXECUTE_TOOL;
   if (!isTool && (operation === undefined ? provider === undefined : !INFERENCE.has(operation)))
     return undefined;
   const usage = usageFromAttributes(a);
+  // Without an operation name (generations before v1.27, Traceloop) only token counts say a
+  // span is an inference call: a provider's own spans of other API calls (token counting,
+  // sessions) carry gen_ai.provider.name too.
+  if (operation === undefined && usage === undefined) return undefined;
   const scope: Record<string, string> = {};
   for (const [k, v] of Object.entries(a)) {
     if (k.startsWith(ATTR_BURSAR_SCOPE_PREFIX) && typeof v === 'string')

@@ -1,0 +1,234 @@
+import { type Attributes, type KeyFilter, readAttribute } from './attributes.ts';
+import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
+import { locate, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
+
+/**
+ * ExportTraceServiceRequest (protobuf) → the GenAI spans in it, by a selective walk of
+ * the wire format written from the OTLP trace.proto field numbers. No .proto files, no
+ * generated code: each message is walked once, fields bursar does not read are skipped
+ * by length, and strings are made only for the attributes a KeyFilter wants and the ids
+ * of the spans handed on.
+ *
+ *   ExportTraceServiceRequest  1 resource_spans
+ *   ResourceSpans              1 resource, 2 scope_spans
+ *   Resource                   1 attributes
+ *   ScopeSpans                 1 scope, 2 spans
+ *   InstrumentationScope       1 name
+ *   Span                       1 trace_id, 2 span_id, 4 parent_span_id, 7 start_time_unix_nano,
+ *                              8 end_time_unix_nano, 9 attributes, 15 status
+ *   Status                     3 code
+ */
+
+/** Decodes a whole request; throws OtlpDecodeError (naming the field) for a malformed body. */
+export function decodeTraces(body: Buffer, opts: DecodeOptions): DecodedTraces {
+  const r = new WireReader(body);
+  const out: DecodedTraces = { spans: [], total: 0 };
+  let i = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag);
+      continue;
+    }
+    try {
+      r.expect(tag, WIRE_LEN, 'resource_spans');
+      const outer = r.enter();
+      readResourceSpans(r, opts, out);
+      r.leave(outer);
+    } catch (e) {
+      locate(e, `resource_spans[${i}]`);
+    }
+    i++;
+  }
+  return out;
+}
+
+/** Reads the Resource message (field `field` of the enclosing message, tag just read). */
+export function readResource(r: WireReader, tag: number, keys: KeyFilter, into: Attributes): void {
+  try {
+    r.expect(tag, WIRE_LEN, 'resource');
+    const outer = r.enter();
+    let a = 0;
+    while (r.pos < r.end) {
+      const t = r.tag();
+      if (t >>> 3 === 1) readAttribute(r, t, keys, into, 'attributes', a++);
+      else r.skip(t);
+    }
+    r.leave(outer);
+  } catch (e) {
+    locate(e, 'resource');
+  }
+}
+
+/** Reads InstrumentationScope.name (tag just read). */
+export function readScopeName(r: WireReader, tag: number): string {
+  let name = '';
+  try {
+    r.expect(tag, WIRE_LEN, 'scope');
+    const outer = r.enter();
+    while (r.pos < r.end) {
+      const t = r.tag();
+      if (t >>> 3 === 1) {
+        r.expect(t, WIRE_LEN, 'name');
+        name = r.string();
+      } else r.skip(t);
+    }
+    r.leave(outer);
+  } catch (e) {
+    locate(e, 'scope');
+  }
+  return name;
+}
+
+/**
+ * Runs `each` on every element of repeated message field `field` (named `name`), with the
+ * reader narrowed to it, after a first pass that let `first` read field `firstField`
+ * (the resource or scope, which the wire may place after the items it describes).
+ */
+export function walkTwoPass(
+  r: WireReader,
+  firstField: number,
+  first: (tag: number) => void,
+  field: number,
+  name: string,
+  each: () => void,
+): void {
+  const start = r.pos;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 === firstField) first(tag);
+    else r.skip(tag);
+  }
+  r.pos = start;
+  let i = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag >>> 3 !== field) {
+      r.skip(tag);
+      continue;
+    }
+    try {
+      r.expect(tag, WIRE_LEN, name);
+      const outer = r.enter();
+      each();
+      r.leave(outer);
+    } catch (e) {
+      locate(e, `${name}[${i}]`);
+    }
+    i++;
+  }
+}
+
+function readResourceSpans(r: WireReader, opts: DecodeOptions, out: DecodedTraces): void {
+  const resource: DecodedResource = { attributes: {} };
+  walkTwoPass(
+    r,
+    1,
+    (tag) => readResource(r, tag, opts.resourceKeys, resource.attributes),
+    2,
+    'scope_spans',
+    () => {
+      let scope = '';
+      walkTwoPass(
+        r,
+        1,
+        (tag) => (scope = readScopeName(r, tag)),
+        2,
+        'spans',
+        () => readSpan(r, opts, resource, scope, out),
+      );
+    },
+  );
+}
+
+function readSpan(
+  r: WireReader,
+  opts: DecodeOptions,
+  resource: DecodedResource,
+  scope: string,
+  out: DecodedTraces,
+): void {
+  out.total++;
+  let traceStart = -1;
+  let traceEnd = -1;
+  let spanStart = -1;
+  let spanEnd = -1;
+  let parentStart = -1;
+  let parentEnd = -1;
+  let startNs = 0;
+  let endNs = 0;
+  let statusCode = 0;
+  let a = 0;
+  const attributes: Attributes = {};
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        r.expect(tag, WIRE_LEN, 'trace_id');
+        traceEnd = r.len();
+        traceStart = r.pos;
+        r.pos = traceEnd;
+        break;
+      case 2:
+        r.expect(tag, WIRE_LEN, 'span_id');
+        spanEnd = r.len();
+        spanStart = r.pos;
+        r.pos = spanEnd;
+        break;
+      case 4:
+        r.expect(tag, WIRE_LEN, 'parent_span_id');
+        parentEnd = r.len();
+        parentStart = r.pos;
+        r.pos = parentEnd;
+        break;
+      case 7:
+        r.expect(tag, WIRE_FIXED64, 'start_time_unix_nano');
+        startNs = r.fixed64();
+        break;
+      case 8:
+        r.expect(tag, WIRE_FIXED64, 'end_time_unix_nano');
+        endNs = r.fixed64();
+        break;
+      case 9:
+        readAttribute(r, tag, opts.spanKeys, attributes, 'attributes', a++);
+        break;
+      case 15:
+        statusCode = readStatusCode(r, tag);
+        break;
+      default:
+        r.skip(tag);
+    }
+  }
+  if (!opts.isCandidate(attributes)) return;
+  const buf = r.buf;
+  out.spans.push({
+    resource,
+    scope,
+    traceId: traceStart < 0 ? '' : buf.toString('hex', traceStart, traceEnd),
+    spanId: spanStart < 0 ? '' : buf.toString('hex', spanStart, spanEnd),
+    parentSpanId: parentStart < 0 ? '' : buf.toString('hex', parentStart, parentEnd),
+    startNs,
+    endNs,
+    attributes,
+    statusCode,
+  });
+}
+
+function readStatusCode(r: WireReader, tag: number): number {
+  let code = 0;
+  try {
+    r.expect(tag, WIRE_LEN, 'status');
+    const outer = r.enter();
+    while (r.pos < r.end) {
+      const t = r.tag();
+      if (t >>> 3 === 3) {
+        r.expect(t, WIRE_VARINT, 'code');
+        code = r.int();
+      } else r.skip(t);
+    }
+    r.leave(outer);
+  } catch (e) {
+    locate(e, 'status');
+  }
+  return code;
+}

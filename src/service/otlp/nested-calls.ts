@@ -1,0 +1,95 @@
+/**
+ * One provider call described by two instrumentations in one process is counted once.
+ *
+ * The case that exists today: bursar's instrumentation wraps `messages.create` of
+ * @anthropic-ai/sdk 1.12 and makes its own span (scope `bursar`, `chat <model>`, carrying
+ * bursar.usage.source and the bursar.scope.* labels) the active span while it calls the SDK;
+ * the SDK then starts its own call span (scope `com.anthropic.sdk.typescript`, named
+ * `anthropic.messages.create`, kind CLIENT, gen_ai.operation.name `chat` and the same token
+ * counts) as a CHILD of bursar's span. Both are GenAI inference spans of the same call.
+ * The same shape appears whenever a framework's span wraps a provider instrumentation's span
+ * (and for execute_tool: the SDK's tool-runner span around a tool bursar also wraps).
+ *
+ * Rule: a countable span (inference, or execute_tool) whose PARENT is a countable span of the
+ * same kind is a nested description of the parent's call and is not counted; the outermost
+ * span of such a chain is. A real second call is never a direct child of an inference span
+ * of the same kind — calls made by a tool or an agent step hang under execute_tool or
+ * invoke_agent spans, which are of another kind.
+ *
+ * Parent and child normally arrive in one export batch (the SDK's span ends first, bursar's
+ * right after). When a batch boundary splits them, the receiver remembers recent spans: a
+ * child arriving after its parent is skipped; a child that arrived first is counted and its
+ * parent, arriving later, is skipped instead (the record then lacks bursar's scope labels).
+ * That memory holds the last CAPACITY to 2×CAPACITY spans and is lost on restart: a pair split
+ * across a batch boundary AND a restart (or more than that many spans apart) is counted twice.
+ */
+
+const CAPACITY = 100_000;
+
+/** A bounded set of recent keys: two generations, the older dropped when the newer fills. */
+class RecentKeys {
+  #current = new Set<string>();
+  #previous = new Set<string>();
+
+  has(key: string): boolean {
+    return this.#current.has(key) || this.#previous.has(key);
+  }
+
+  add(key: string): void {
+    if (this.#current.size >= CAPACITY) {
+      this.#previous = this.#current;
+      this.#current = new Set();
+    }
+    this.#current.add(key);
+  }
+}
+
+export interface CountableSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  /** Inference and execute_tool spans nest only within their own kind. */
+  tool: boolean;
+}
+
+export interface NestingVerdict {
+  /** Per span, in order: true when it is a nested description of a call counted otherwise. */
+  nested: boolean[];
+  /** Remembers this request's spans; call once they are committed. */
+  remember(): void;
+}
+
+export class NestedCalls {
+  /** Spans counted recently (kind + trace + span id). */
+  readonly #counted = new RecentKeys();
+  /** Parents (kind + trace + span id) of counted spans whose parent had not been seen. */
+  readonly #childCounted = new RecentKeys();
+
+  classify(spans: readonly CountableSpan[]): NestingVerdict {
+    const key = (s: CountableSpan, id: string) => `${s.tool ? 't' : 'i'}${s.traceId}:${id}`;
+    const here = new Set<string>();
+    for (const s of spans) here.add(key(s, s.spanId));
+    const nested: boolean[] = new Array(spans.length);
+    const counted: string[] = [];
+    const orphans: string[] = [];
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i]!;
+      const own = key(s, s.spanId);
+      const parent = s.parentSpanId === '' ? undefined : key(s, s.parentSpanId);
+      if (parent !== undefined && (here.has(parent) || this.#counted.has(parent))) nested[i] = true;
+      else if (this.#childCounted.has(own)) nested[i] = true;
+      else {
+        nested[i] = false;
+        counted.push(own);
+        if (parent !== undefined) orphans.push(parent);
+      }
+    }
+    return {
+      nested,
+      remember: () => {
+        for (const k of counted) this.#counted.add(k);
+        for (const k of orphans) this.#childCounted.add(k);
+      },
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import { METRIC_GEN_AI_CLIENT_TOKEN_USAGE } from '../../semconv.ts';
+import { ValidationError } from '../../validation/errors.ts';
+import { type Attributes, type AttributeValue, type KeyFilter, MAX_VALUE_DEPTH } from './attributes.ts';
+import type { DecodedMetrics, DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
+import {
+  fastMetricsRequest,
+  fastTracesRequest,
+  type JsonAnyValue,
+  type JsonKeyValue,
+} from './otlp-json-schema.ts';
+import { OtlpDecodeError } from './wire-reader.ts';
+
+/**
+ * OTLP/JSON bodies → the same decoded shapes as the protobuf walk. The text's nesting
+ * depth is bounded before anything recursive runs (the schema validator and the value
+ * conversion recurse), then the body is validated with the zod schema; every failure is
+ * an OtlpDecodeError naming what was wrong.
+ */
+
+/** Deepest nesting of a valid request with attribute values at MAX_VALUE_DEPTH, rounded up. */
+const MAX_JSON_DEPTH = 16 + 3 * MAX_VALUE_DEPTH;
+
+function nestingExceeds(buf: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+function parse<T>(body: Buffer, validate: { parse(input: unknown): T }): T {
+  if (nestingExceeds(body, MAX_JSON_DEPTH))
+    throw new OtlpDecodeError(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new OtlpDecodeError(`body is not valid JSON: ${(e as Error).message}`);
+  }
+  try {
+    return validate.parse(json);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new OtlpDecodeError(e.message);
+    throw e;
+  }
+}
+
+function number(v: string | number | undefined): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  return v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number(v);
+}
+
+function value(v: JsonAnyValue | undefined): AttributeValue | undefined {
+  if (v === undefined) return undefined;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return number(v.intValue);
+  if (v.doubleValue !== undefined) return number(v.doubleValue);
+  if (v.arrayValue !== undefined) {
+    const out: AttributeValue[] = [];
+    for (const item of v.arrayValue.values ?? []) {
+      const x = value(item);
+      if (x !== undefined) out.push(x);
+    }
+    return out;
+  }
+  if (v.kvlistValue !== undefined) {
+    const out: Attributes = {};
+    readAttributes(v.kvlistValue.values, undefined, out);
+    return out;
+  }
+  if (v.bytesValue !== undefined) return new Uint8Array(Buffer.from(v.bytesValue, 'base64'));
+  return undefined;
+}
+
+function readAttributes(
+  list: JsonKeyValue[] | undefined,
+  keys: KeyFilter | undefined,
+  into: Attributes,
+): void {
+  if (!list) return;
+  for (const kv of list) {
+    if (kv.key === '__proto__' || (keys !== undefined && !keys.has(kv.key))) continue;
+    const v = value(kv.value);
+    if (v !== undefined) into[kv.key] = v;
+  }
+}
+
+export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTraces {
+  const req = parse(body, fastTracesRequest);
+  const out: DecodedTraces = { spans: [], total: 0 };
+  for (const rs of req.resourceSpans ?? []) {
+    const resource: DecodedResource = { attributes: {} };
+    readAttributes(rs.resource?.attributes, opts.resourceKeys, resource.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      const scope = ss.scope?.name ?? '';
+      for (const s of ss.spans ?? []) {
+        out.total++;
+        const attributes: Attributes = {};
+        readAttributes(s.attributes, opts.spanKeys, attributes);
+        if (!opts.isCandidate(attributes)) continue;
+        out.spans.push({
+          resource,
+          scope,
+          traceId: (s.traceId ?? '').toLowerCase(),
+          spanId: (s.spanId ?? '').toLowerCase(),
+          parentSpanId: (s.parentSpanId ?? '').toLowerCase(),
+          startNs: number(s.startTimeUnixNano),
+          endNs: number(s.endTimeUnixNano),
+          attributes,
+          statusCode: s.status?.code ?? 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export function decodeMetricsJson(body: Buffer): DecodedMetrics {
+  const req = parse(body, fastMetricsRequest);
+  const out: DecodedMetrics = { points: [], total: 0 };
+  for (const rm of req.resourceMetrics ?? []) {
+    const resource: DecodedResource = { attributes: {} };
+    readAttributes(rm.resource?.attributes, undefined, resource.attributes);
+    for (const sm of rm.scopeMetrics ?? []) {
+      const scope = sm.scope?.name ?? '';
+      for (const m of sm.metrics ?? []) {
+        const tokenUsage = m.name === METRIC_GEN_AI_CLIENT_TOKEN_USAGE;
+        for (const other of [m.gauge, m.sum, m.summary]) out.total += other?.dataPoints?.length ?? 0;
+        for (const h of [m.histogram, m.exponentialHistogram]) {
+          if (!h) continue;
+          for (const p of h.dataPoints ?? []) {
+            out.total++;
+            if (!tokenUsage) continue;
+            const attributes: Attributes = {};
+            readAttributes(p.attributes, undefined, attributes);
+            out.points.push({
+              resource,
+              scope,
+              temporality: h.aggregationTemporality ?? 0,
+              attributes,
+              startNs: number(p.startTimeUnixNano),
+              timeNs: number(p.timeUnixNano),
+              sum: p.sum === undefined ? undefined : number(p.sum),
+              flags: p.flags ?? 0,
+            });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
