@@ -163,6 +163,11 @@ const usage = (await (await fetch(`${service.apiUrl}/v1/usage?groupBy=agent,prov
   total: { calls: number; costUsd: string };
 };
 say(`recorded ${usage.total.calls} calls, $${usage.total.costUsd} in total`);
+const spans = service.context.stats.ingestItems;
+say(
+  `spans over OTLP: ${spans.get('traces accepted') ?? 0} new, ${spans.get('traces duplicate') ?? 0} already committed by the guard, ` +
+    `${spans.get('traces ignored') ?? 0} not GenAI usage`,
+);
 
 alerts.close();
 await tracerProvider.shutdown();

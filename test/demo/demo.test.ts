@@ -29,5 +29,6 @@ describe('npm run demo', () => {
     expect(out).toMatch(/│ writer-tokens +│ HARD_LIMIT │ day +│ tokens +│ +11080 │/);
     // 6 researcher + 4 writer + 6 reviewer calls: spans over OTLP and guard commits share record ids.
     expect(out).toContain('recorded 16 calls');
+    expect(out).toContain('spans over OTLP: 0 new, 16 already committed by the guard');
   });
 });
