@@ -99,3 +99,18 @@ export function confineFilter(
     throw forbidden(`key ${p.name} reads tenant ${tenant} only`, field);
   return { ...filter, tenant };
 }
+
+/**
+ * Which budget rows (a budget and a group) a key may be shown in decisions and
+ * reservations; undefined when it may see them all.
+ */
+export function budgetFilter(
+  p: Principal,
+  specOf: (id: string) => BudgetSpec | undefined,
+): ((b: { budgetId: string; group: string }) => boolean) | undefined {
+  if (tenantOf(p) === undefined) return undefined;
+  return (b) => {
+    const spec = specOf(b.budgetId);
+    return spec !== undefined && canSeeGroup(p, spec, b.group);
+  };
+}

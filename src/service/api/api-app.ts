@@ -54,7 +54,7 @@ export function createApiApp(ctx: ServiceContext): express.Express {
   }
   // A known path asked with another method: 405 naming the ones it takes.
   for (const [path, allowed] of methods) {
-    app.all(expressPath(path), (req) => {
+    app.all(expressPath(path), function methodNotAllowed(req) {
       throw new ApiError(
         405,
         'method_not_allowed',

@@ -101,12 +101,27 @@ function budgetView(b: BudgetDecision): z.output<typeof budgetDecisionSchema> {
   };
 }
 
-export function decisionView(d: Decision): DecisionView {
+/**
+ * The decision as a caller may see it. Every matching budget decides, but a tenant key
+ * is shown only the budgets it may read (see access.ts): a budget shared with other
+ * tenants is summed over all of them, so its figures are replaced by one line saying
+ * how it decided.
+ */
+export function decisionView(d: Decision, canSee: (b: BudgetDecision) => boolean = () => true): DecisionView {
+  const budgets: BudgetDecision[] = [];
+  const reasons: string[] = [];
+  for (const b of d.budgets) {
+    const shown = canSee(b);
+    if (shown) budgets.push(b);
+    if (b.decision === 'allow' && !b.wouldDeny) continue;
+    reasons.push(shown ? b.reason : `a budget shared with other tenants: ${b.decision}`);
+  }
+  if (d.budgets.length === 0) reasons.push(...d.reasons);
   return {
     allowed: d.allowed,
     decision: d.decision,
-    reasons: d.reasons,
-    budgets: d.budgets.map(budgetView),
+    reasons,
+    budgets: budgets.map(budgetView),
     unpriced: d.unpriced,
   };
 }

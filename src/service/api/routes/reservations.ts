@@ -10,7 +10,7 @@ import type { Reservation } from '../../../store/store.ts';
 import { type TokenUsage, type TokenUsageFields, usageInclusionIssues } from '../../../usage/token-usage.ts';
 import { ValidationError } from '../../../validation/errors.ts';
 import { type Principal, tenantOf } from '../../auth/principal.ts';
-import { canSeeReservation, confineScope } from '../access.ts';
+import { budgetFilter, canSeeReservation, confineScope } from '../access.ts';
 import { costSchema, costView, tokenUsageViewSchema, usageView } from '../cost-view.ts';
 import { decisionSchema, decisionView } from '../decision-view.ts';
 import { ApiError, errorDetailSchema, notFound } from '../errors.ts';
@@ -101,8 +101,13 @@ function completeFields(f: TokenUsageFields): TokenUsage {
   };
 }
 
-function view(p: Principal, r: Reservation) {
+function view(p: Principal, r: Reservation, visible?: (b: { budgetId: string; group: string }) => boolean) {
   const v = reservationView(r);
+  // A hold's counter key is budget id, group and period start joined by U+0000.
+  if (visible)
+    v.holds = v.holds.filter((_, i) =>
+      visible({ budgetId: r.holds[i]!.budgetId, group: r.holds[i]!.key.split('\u0000')[1] ?? '' }),
+    );
   const prefix = keyPrefix(p);
   if (prefix !== undefined && v.idempotencyKey?.startsWith(prefix))
     v.idempotencyKey = v.idempotencyKey.slice(prefix.length);
@@ -110,6 +115,8 @@ function view(p: Principal, r: Reservation) {
 }
 
 export function reservationRoutes({ engine }: ApiDeps): Route[] {
+  const specOf = (id: string) => engine.budget(id)?.spec;
+  const show = (p: Principal, r: Reservation) => view(p, r, budgetFilter(p, specOf));
   const visible = async (p: Principal, id: string): Promise<Reservation> => {
     const r = await engine.store.getReservation(id);
     if (!r || !canSeeReservation(p, r)) throw notFound(`reservation ${id}`);
@@ -120,7 +127,7 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
     r: Reservation,
     code: 'already_committed' | 'reservation_released' | 'reservation_committed',
     message: string,
-  ) => new ApiError(409, code, message, { extra: { reservation: view(p, r) } });
+  ) => new ApiError(409, code, message, { extra: { reservation: show(p, r) } });
 
   return [
     defineRoute({
@@ -154,10 +161,10 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
         if (prefix !== undefined && req.idempotencyKey !== undefined)
           req = { ...req, idempotencyKey: prefix + req.idempotencyKey };
         const result = await engine.reserveCall(req);
-        const decision = decisionView(result.decision);
+        const decision = decisionView(result.decision, budgetFilter(principal, specOf));
         if (result.reservation) {
           sendJson(res, 201, {
-            reservation: view(principal, result.reservation),
+            reservation: show(principal, result.reservation),
             decision,
             replayed: result.replayed === true,
           });
@@ -257,7 +264,7 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
             'reservation_committed',
             `reservation ${id} was committed meanwhile`,
           );
-        sendJson(res, 200, { reservation: view(principal, now), released: released !== undefined });
+        sendJson(res, 200, { reservation: show(principal, now), released: released !== undefined });
       },
     }),
     defineRoute({
@@ -269,7 +276,7 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
       responses: { 200: { description: 'The reservation.', schema: reservationSchema } },
       async handle(call) {
         const r = await visible(call.principal, param(call, 'id'));
-        sendJson(call.res, 200, view(call.principal, r));
+        sendJson(call.res, 200, show(call.principal, r));
       },
     }),
     defineRoute({
@@ -284,7 +291,7 @@ export function reservationRoutes({ engine }: ApiDeps): Route[] {
         const mine = all
           .filter((r) => canSeeReservation(principal, r))
           .sort((a, b) => a.createdAt - b.createdAt);
-        sendJson(res, 200, { reservations: mine.map((r) => view(principal, r)) });
+        sendJson(res, 200, { reservations: mine.map((r) => show(principal, r)) });
       },
     }),
   ];
