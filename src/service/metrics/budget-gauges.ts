@@ -3,16 +3,29 @@ import type { BudgetEngine } from '../../budget/engine.ts';
 import { type BudgetStatus, statusReport } from '../../budget/status.ts';
 import { resourceScale } from './budget-counters.ts';
 import { type LabelLimiter, OVERFLOW } from './label-limiter.ts';
-import { SeriesFamily } from './series-family.ts';
+import { type Series, SeriesFamily } from './series-family.ts';
 
 /** Budgets read from the store between two yields to the event loop. */
 const BUDGETS_PER_CHUNK = 25;
+/** Status rows turned into series between two yields (a budget may have thousands of groups). */
+const ROWS_PER_CHUNK = 1000;
 
 const LABELS = ['budget', 'resource', 'period', 'group'] as const;
 
 /** A grouped budget's group as a label value: its groupBy values joined by commas. */
 function groupLabel(group: string): string {
   return group === '' ? '__none__' : group.replaceAll('\u0001', ',');
+}
+
+/** The six series of one budget group, found with one lookup per scrape. */
+interface Row {
+  limit: Series;
+  used: Series;
+  reserved: Series;
+  remaining: Series;
+  utilization: Series;
+  /** Absent for period `total`. */
+  periodEnd: Series | undefined;
 }
 
 /** One series' figures in counter units. */
@@ -58,6 +71,7 @@ export class BudgetGauges {
     labelNames: [],
   });
   readonly #engine: BudgetEngine;
+  readonly #rows = new Map<string, Row>();
   readonly #groups: LabelLimiter;
   readonly #cacheMs: number;
   #generation = 0;
@@ -107,18 +121,19 @@ export class BudgetGauges {
     const ids = this.#engine.budgets().map((b) => b.id);
     for (let i = 0; i < ids.length; i += BUDGETS_PER_CHUNK) {
       const report = await statusReport(this.#engine, ids.slice(i, i + BUDGETS_PER_CHUNK));
-      this.#apply(report.budgets, generation);
+      await this.#apply(report.budgets, generation);
       await nextTurn();
     }
     const active = await this.#engine.store.activeReservations();
     this.reservationsActive.set([], active.length, generation);
     for (const f of this.families()) f.sweep(generation);
+    for (const [key, row] of this.#rows) if (row.used.generation !== generation) this.#rows.delete(key);
     const present = new Set(ids);
     for (const id of this.#groups.labels()) if (!present.has(id)) this.#groups.forget(id);
     this.#onRead((performance.now() - t0) / 1000);
   }
 
-  #apply(statuses: readonly BudgetStatus[], generation: number): void {
+  async #apply(statuses: readonly BudgetStatus[], generation: number): Promise<void> {
     // Overflowed groups of one budget, summed; written once that budget's rows are done.
     let overflow: { status: BudgetStatus; sum: Figures } | undefined;
     const flush = () => {
@@ -126,7 +141,9 @@ export class BudgetGauges {
       this.#write(overflow.status, OVERFLOW, overflow.sum, generation);
       overflow = undefined;
     };
+    let n = 0;
     for (const s of statuses) {
+      if (++n % ROWS_PER_CHUNK === 0) await nextTurn();
       if (overflow && overflow.status.budgetId !== s.budgetId) flush();
       const grouped = (this.#engine.budget(s.budgetId)?.groupBy.length ?? 0) > 0;
       const group = grouped ? this.#groups.limit(s.budgetId, groupLabel(s.group)) : '';
@@ -156,16 +173,34 @@ export class BudgetGauges {
   }
 
   #write(s: BudgetStatus, group: string, f: Figures, generation: number): void {
-    const labels = [s.budgetId, s.resource, s.period, group];
-    // Counter units (nano-USD, ms) summed exactly, shown in USD and seconds.
-    const scale = resourceScale(s.resource);
-    this.limit.set(labels, f.limit, generation, scale);
-    this.used.set(labels, f.used, generation, scale);
-    this.reserved.set(labels, f.reserved, generation, scale);
-    this.remaining.set(labels, f.remaining, generation, scale);
-    this.utilization.set(labels, f.utilization, generation);
-    if (f.periodEnd !== null) this.periodEnd.set(labels, f.periodEnd / 1000, generation);
+    const key = `${s.budgetId}\u0000${s.resource}\u0000${s.period}\u0000${group}`;
+    let row = this.#rows.get(key);
+    if (row === undefined) {
+      const labels = [s.budgetId, s.resource, s.period, group];
+      // Counter units (nano-USD, ms) summed exactly, shown in USD and seconds.
+      const scale = resourceScale(s.resource);
+      row = {
+        limit: this.limit.series(labels, key, scale),
+        used: this.used.series(labels, key, scale),
+        reserved: this.reserved.series(labels, key, scale),
+        remaining: this.remaining.series(labels, key, scale),
+        utilization: this.utilization.series(labels, key),
+        periodEnd: f.periodEnd === null ? undefined : this.periodEnd.series(labels, key, 1000),
+      };
+      this.#rows.set(key, row);
+    }
+    mark(row.limit, f.limit, generation);
+    mark(row.used, f.used, generation);
+    mark(row.reserved, f.reserved, generation);
+    mark(row.remaining, f.remaining, generation);
+    mark(row.utilization, f.utilization, generation);
+    if (row.periodEnd && f.periodEnd !== null) mark(row.periodEnd, f.periodEnd, generation);
   }
+}
+
+function mark(s: Series, value: number, generation: number): void {
+  s.value = value;
+  s.generation = generation;
 }
 
 function gauge(name: string, help: string): SeriesFamily {

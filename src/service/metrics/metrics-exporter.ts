@@ -57,13 +57,14 @@ export function createMetricsExporter(ctx: ServiceContext): MetricsExporter {
         return;
       }
       registry.render().then(
-        (text) => {
+        (chunks) => {
           res.writeHead(200, {
             'content-type': registry.contentType,
-            'content-length': Buffer.byteLength(text),
+            'content-length': chunks.reduce((n, c) => n + c.length, 0),
             'cache-control': 'no-store',
           });
-          res.end(req.method === 'HEAD' ? undefined : text);
+          if (req.method !== 'HEAD') for (const c of chunks) res.write(c);
+          res.end();
         },
         (error: unknown) => {
           ctx.log.error({ err: error }, '/metrics failed');

@@ -2,6 +2,7 @@ import { Histogram, Registry } from 'prom-client';
 import type { ServiceContext } from '../context.ts';
 import { BudgetCounters } from './budget-counters.ts';
 import { BudgetGauges } from './budget-gauges.ts';
+import { ExpositionWriter } from './exposition-writer.ts';
 import { LabelLimiter } from './label-limiter.ts';
 import { processRegistry } from './process-metrics.ts';
 import type { SeriesFamily } from './series-family.ts';
@@ -75,15 +76,16 @@ export class MetricsRegistry {
   }
 
   /** The text exposition: gauges brought up to date first, then every family. */
-  async render(): Promise<string> {
+  async render(): Promise<Buffer[]> {
     const t0 = performance.now();
     await Promise.all([this.budgetGauges.refresh(), this.service.refresh()]);
-    const parts: string[] = [];
-    for (const f of this.#families) await f.render(parts);
-    parts.push(await this.#prom.metrics(), await processRegistry().metrics());
-    const text = parts.join('');
+    const w = new ExpositionWriter();
+    for (const f of this.#families) await f.render(w);
+    w.text(await this.#prom.metrics());
+    w.text(await processRegistry().metrics());
+    const body = w.finish();
     this.#scrapeSeconds.observe((performance.now() - t0) / 1000);
-    return text;
+    return body;
   }
 
   /** Stops listening to the engine. */

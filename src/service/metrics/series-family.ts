@@ -1,12 +1,14 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ExpositionWriter } from './exposition-writer.ts';
 
 /**
  * One Prometheus metric family whose series are rendered from pre-built text.
  *
  * Why not a prom-client Counter/Gauge: prom-client formats every label set on every scrape
- * (≈27 ms for 10k series, in one blocking stretch). Here each series' `name{labels} ` text is
- * built once, when the series first appears, so a scrape only appends numbers — and it
- * yields to the event loop between chunks, so ingest never waits long behind a scrape.
+ * (≈20–27 ms for 10k series, in one blocking stretch). Here each series' `name{labels} `
+ * text is built and UTF-8 encoded once, when the series first appears, so a scrape only
+ * copies bytes and writes numbers — and it yields to the event loop between chunks, so
+ * ingest never waits long behind a scrape.
  * Values are plain numbers a hot path bumps directly (`series.value += n`); integer units
  * (nano-USD, ms) stay exact and are divided by `scale` only when rendered.
  */
@@ -14,8 +16,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 export type FamilyType = 'counter' | 'gauge';
 
 export interface Series {
-  /** `name{label="value",...} ` — ready to be followed by the value. */
-  readonly prefix: string;
+  /** `name{label="value",...} ` in UTF-8 — ready to be followed by the value. */
+  readonly prefix: Buffer;
   readonly labels: readonly string[];
   /** In the family's (or this series') integer unit; rendered as value / scale. */
   value: number;
@@ -86,7 +88,7 @@ export class SeriesFamily {
         if (v === '') continue;
         labels += `${labels === '' ? '' : ','}${this.labelNames[i]}="${escapeLabelValue(v)}"`;
       }
-      const prefix = labels === '' ? `${this.name} ` : `${this.name}{${labels}} `;
+      const prefix = Buffer.from(labels === '' ? `${this.name} ` : `${this.name}{${labels}} `, 'utf8');
       s = { prefix, labels: values.slice(), value: 0, scale, generation: 0 };
       this.#series.set(key, s);
     }
@@ -98,8 +100,8 @@ export class SeriesFamily {
   }
 
   /** Sets a gauge (or a counter mirrored from elsewhere) and marks it current. */
-  set(values: readonly string[], value: number, generation = 0, scale?: number): void {
-    const s = this.series(values, undefined, scale);
+  set(values: readonly string[], value: number, generation = 0, scale?: number, key?: string): void {
+    const s = this.series(values, key, scale);
     s.value = value;
     s.generation = generation;
   }
@@ -115,18 +117,15 @@ export class SeriesFamily {
     return s && s.value / s.scale;
   }
 
-  /** Appends the family's text, yielding to the event loop every CHUNK series. */
-  async render(out: string[]): Promise<void> {
-    let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
+  /** Writes the family's text, yielding to the event loop every CHUNK series. */
+  async render(w: ExpositionWriter): Promise<void> {
+    w.text(`# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`);
     let n = 0;
     for (const s of this.#series.values()) {
-      text += `${s.prefix}${formatValue(s.scale === 1 ? s.value : s.value / s.scale)}\n`;
-      if (++n % CHUNK === 0) {
-        out.push(text);
-        text = '';
-        await nextTurn();
-      }
+      w.bytes(s.prefix);
+      w.ascii(formatValue(s.scale === 1 ? s.value : s.value / s.scale));
+      w.newline();
+      if (++n % CHUNK === 0) await nextTurn();
     }
-    out.push(text);
   }
 }

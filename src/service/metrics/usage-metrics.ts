@@ -10,11 +10,19 @@ import { type Series, SeriesFamily } from './series-family.ts';
  */
 const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
 
-/** Series of one (provider, model, scope) combination, kept so a record costs one map lookup. */
+const OUTCOMES = ['success', 'error'] as const;
+
+/** Series of one (provider, model, scope) combination, kept so a record costs a few map lookups. */
 interface UsageEntry {
   tokens: (Series | undefined)[];
   cost: Series;
+  /** operation → [success, error] series of bursar_requests_total (shared across scopes). */
+  requests: Map<string, [Series | undefined, Series | undefined]>;
+  unpriced?: Series;
 }
+
+/** Label value → the next label's map, the last label's value → the entry. */
+type Trie = Map<string, Trie | UsageEntry>;
 
 /**
  * The usage families, fed by `usage_recorded` events: tokens, cost, requests and
@@ -28,7 +36,7 @@ export class UsageMetrics {
   readonly unpricedTokens: SeriesFamily;
   readonly #scopeLabels: readonly string[];
   readonly #limiter: LabelLimiter;
-  readonly #entries = new Map<string, UsageEntry>();
+  readonly #entries: Trie = new Map();
   readonly #values: string[];
 
   constructor(scopeLabels: readonly string[], limiter: LabelLimiter) {
@@ -68,23 +76,14 @@ export class UsageMetrics {
 
   observe(record: PricedRecord): void {
     const limit = this.#limiter;
-    const provider = limit.limit('provider', record.provider);
-    const model = limit.limit('model', effectiveModel(record));
     const values = this.#values;
-    values[0] = provider;
-    values[1] = model;
-    let key = `${provider}\u0000${model}`;
+    values[0] = limit.limit('provider', record.provider);
+    values[1] = limit.limit('model', effectiveModel(record));
     for (let i = 0; i < this.#scopeLabels.length; i++) {
       const name = this.#scopeLabels[i]!;
-      const v = limit.limit(name, record.scope[name] ?? '');
-      values[2 + i] = v;
-      key += `\u0000${v}`;
+      values[2 + i] = limit.limit(name, record.scope[name] ?? '');
     }
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      entry = { tokens: new Array(TOKEN_TYPES.length), cost: this.cost.series(values) };
-      this.#entries.set(key, entry);
-    }
+    const entry = this.#entry(values);
     const u = record.usage;
     this.#addTokens(entry, 0, u.input, values);
     this.#addTokens(entry, 1, u.output, values);
@@ -94,9 +93,46 @@ export class UsageMetrics {
     entry.cost.value += record.cost.nanoUsd;
 
     const operation = limit.limit('operation', record.operation);
-    const outcome = record.errorType === undefined ? 'success' : 'error';
-    this.requests.series([provider, model, operation, outcome]).value += 1;
-    if (record.cost.unpriced) this.unpricedTokens.series([provider, model]).value += u.input + u.output;
+    const outcome = record.errorType === undefined ? 0 : 1;
+    let byOutcome = entry.requests.get(operation);
+    if (byOutcome === undefined) {
+      byOutcome = [undefined, undefined];
+      entry.requests.set(operation, byOutcome);
+    }
+    const requests = (byOutcome[outcome] ??= this.requests.series([
+      values[0]!,
+      values[1]!,
+      operation,
+      OUTCOMES[outcome]!,
+    ]));
+    requests.value += 1;
+    if (record.cost.unpriced) {
+      entry.unpriced ??= this.unpricedTokens.series([values[0]!, values[1]!]);
+      entry.unpriced.value += u.input + u.output;
+    }
+  }
+
+  /**
+   * The entry of these label values, found by walking one map per label: record strings
+   * are looked up as they are (their hashes are cached), no key string is built per record.
+   */
+  #entry(values: readonly string[]): UsageEntry {
+    let node: Trie = this.#entries;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i]!) as Trie | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(values[i]!, next);
+      }
+      node = next;
+    }
+    let entry = node.get(values[last]!) as UsageEntry | undefined;
+    if (entry === undefined) {
+      entry = { tokens: new Array(TOKEN_TYPES.length), cost: this.cost.series(values), requests: new Map() };
+      node.set(values[last]!, entry);
+    }
+    return entry;
   }
 
   #addTokens(entry: UsageEntry, type: number, n: number, values: readonly string[]): void {
