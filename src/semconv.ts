@@ -50,6 +50,8 @@ export const ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED = 'gen_ai.usage.input_tokens.
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE = 'gen_ai.usage.input_tokens.cache_write';
 export const ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens';
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING = 'gen_ai.usage.output_tokens.reasoning';
+/** @anthropic-ai/sdk's own spans: the part of the cache writes made with the 1-hour TTL. */
+export const ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H = 'anthropic.usage.cache_creation.ephemeral_1h_input_tokens';
 /** OpenLIT: cost in USD as a float attribute. */
 export const ATTR_OPENLIT_USAGE_COST = 'gen_ai.usage.cost';
 /** Traceloop OpenLLMetry. */

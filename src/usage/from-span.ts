@@ -1,4 +1,5 @@
 import {
+  ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H,
   ATTR_BURSAR_SCOPE_PREFIX,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -88,6 +89,7 @@ export const USAGE_COUNT_ATTRIBUTES: readonly string[] = [
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING,
   ATTR_TRACELOOP_USAGE_TOTAL_TOKENS,
+  ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H,
 ];
 
 /** The first token-count attribute present whose value is not a count (a span to refuse, not to guess at). */
@@ -132,7 +134,7 @@ export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
           ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE,
         ),
       ) ?? 0,
-    cacheWrite1h: 0,
+    cacheWrite1h: count(a[ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H]) ?? 0,
     reasoning:
       count(first(a, ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING)) ??
       0,
@@ -141,6 +143,7 @@ export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
   // (input without cache): bring it to semconv's inclusion rule instead of dropping it.
   if (usage.cacheRead + usage.cacheWrite > usage.input) usage.input += usage.cacheRead + usage.cacheWrite;
   if (usage.reasoning > usage.output) usage.output += usage.reasoning;
+  if (usage.cacheWrite1h > usage.cacheWrite) usage.cacheWrite1h = 0;
   return usageInclusionIssues(usage).length === 0 ? usage : undefined;
 }
 

@@ -46,6 +46,7 @@ export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
   const inFlight = new InFlightBytes(cfg.maxInFlightBytes);
   const retryAfter = { 'retry-after': String(cfg.retryAfterSeconds) };
   const active = new Set<Promise<void>>();
+  let draining = false;
 
   function ingest(signal: OtlpSignal, encoding: Encoding, body: Buffer): Promise<IngestSummary> {
     if (signal === 'traces') {
@@ -62,7 +63,8 @@ export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
     const contentType = mediaType(req.headers['content-type']);
     const encoding: Encoding = MEDIA[contentType] ?? 'json';
     const answer = (status: number, body: Buffer, headers?: Record<string, string>) => {
-      send(res, status, encoding, body, headers);
+      // While draining, keep-alive connections are closed after their answer.
+      send(res, status, encoding, body, draining ? { ...headers, connection: 'close' } : headers);
       if (signal) ctx.stats.countRequest(signal, status);
     };
     const fail = (status: number, code: number, message: string, headers?: Record<string, string>) =>
@@ -142,6 +144,7 @@ export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
       active.add(done);
     },
     async drain() {
+      draining = true;
       while (active.size > 0) await Promise.allSettled([...active]);
     },
   };

@@ -130,7 +130,8 @@ export interface Recorded {
  * (Retry-After: 1), as if the service's answer had been lost: the exporter then re-sends
  * the same body.
  */
-export async function recordingProxy(target: string, options: { loseFirstAnswers?: number } = {}) {
+export async function recordingProxy(initialTarget: string, options: { loseFirstAnswers?: number } = {}) {
+  let target = initialTarget;
   const recorded: Recorded[] = [];
   let toLose = options.loseFirstAnswers ?? 0;
   const server = createServer((req, res) => {
@@ -159,7 +160,15 @@ export async function recordingProxy(target: string, options: { loseFirstAnswers
   return {
     url: `http://127.0.0.1:${port}`,
     recorded,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    /** Forwards to another service from now on (a restarted one listens on a new port). */
+    retarget(url: string) {
+      target = url;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 
