@@ -99,16 +99,17 @@ export function createEventHub(ctx: ServiceContext, options: EventHubOptions = {
     c.ws.terminate();
   };
 
-  const send = (c: Client, text: string) => {
+  /** `data` is the UTF-8 JSON, encoded once for every client that gets it. */
+  const send = (c: Client, data: Buffer) => {
     if (c.ws.readyState !== WebSocket.OPEN) return;
-    // text.length undercounts multi-byte characters at most 3×: the bound stays a bound.
-    if (c.ws.bufferedAmount + text.length > maxBuffered) {
+    if (c.ws.bufferedAmount + data.length > maxBuffered) {
       drop(c, 'slow');
       return;
     }
-    c.ws.send(text);
+    c.ws.send(data, { binary: false });
     stats.bump(stats.wsMessages, c.path);
   };
+  const encode = (message: unknown) => Buffer.from(JSON.stringify(message), 'utf8');
 
   const status = new StatusBroadcaster<Client>(
     engine,
@@ -120,11 +121,11 @@ export function createEventHub(ctx: ServiceContext, options: EventHubOptions = {
 
   const onUsage = (e: Extract<BudgetEvent, { type: 'usage_recorded' }>) => {
     status.markDirty();
-    let text: string | undefined;
+    let data: Buffer | undefined;
     for (const c of usageClients) {
       if (!scopeMatches(c.filter, e.record.scope)) continue;
-      text ??= JSON.stringify(usageMessage(e.time, e.record));
-      send(c, text);
+      data ??= encode(usageMessage(e.time, e.record));
+      send(c, data);
     }
   };
   const specOf = (id: string) => engine.budget(id)?.spec;
@@ -132,11 +133,11 @@ export function createEventHub(ctx: ServiceContext, options: EventHubOptions = {
     if (alertClients.size === 0) return;
     const alert = alertOf(engine, e);
     if (!alert) return;
-    let text: string | undefined;
+    let data: Buffer | undefined;
     for (const c of alertClients) {
       if (!subjectVisible(c.filter, alert.subject, specOf)) continue;
-      text ??= JSON.stringify(alert.payload);
-      send(c, text);
+      data ??= encode(alert.payload);
+      send(c, data);
     }
   };
   const unsubscribe = [
@@ -173,7 +174,7 @@ export function createEventHub(ctx: ServiceContext, options: EventHubOptions = {
       alertClients.delete(c);
       gauge(path, -1);
     });
-    send(c, JSON.stringify({ type: 'ready', path, filter }));
+    send(c, encode({ type: 'ready', path, filter }));
     if (path === USAGE_PATH) void status.greet(c);
   };
 

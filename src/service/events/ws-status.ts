@@ -18,7 +18,7 @@ export interface StatusSubscriber {
 export class StatusBroadcaster<S extends StatusSubscriber> {
   readonly #engine: BudgetEngine;
   readonly #subscribers: () => Iterable<S>;
-  readonly #send: (s: S, text: string) => void;
+  readonly #send: (s: S, data: Buffer) => void;
   readonly #timer: NodeJS.Timeout;
   readonly #onError: (error: unknown) => void;
   #dirty = false;
@@ -28,7 +28,7 @@ export class StatusBroadcaster<S extends StatusSubscriber> {
     engine: BudgetEngine,
     intervalMs: number,
     subscribers: () => Iterable<S>,
-    send: (s: S, text: string) => void,
+    send: (s: S, data: Buffer) => void,
     onError: (error: unknown) => void,
   ) {
     this.#engine = engine;
@@ -65,14 +65,14 @@ export class StatusBroadcaster<S extends StatusSubscriber> {
     this.#running = true;
     try {
       const report = await statusReport(this.#engine);
-      const texts = new Map<string, string>();
+      const messages = new Map<string, Buffer>();
       for (const s of subscribers) {
-        let text = texts.get(s.filterKey);
-        if (text === undefined) {
-          text = this.#message(report, s.filter);
-          texts.set(s.filterKey, text);
+        let data = messages.get(s.filterKey);
+        if (data === undefined) {
+          data = this.#message(report, s.filter);
+          messages.set(s.filterKey, data);
         }
-        this.#send(s, text);
+        this.#send(s, data);
       }
     } catch (error) {
       this.#onError(error);
@@ -81,15 +81,16 @@ export class StatusBroadcaster<S extends StatusSubscriber> {
     }
   }
 
-  #message(report: StatusReport, filter: ScopeFilter): string {
+  #message(report: StatusReport, filter: ScopeFilter): Buffer {
     const budgets = report.budgets.filter((b) =>
       budgetConcerns(filter, this.#engine.budget(b.budgetId)?.spec, b.group),
     );
-    return JSON.stringify({
+    const message = {
       type: 'status',
       time: report.time,
       budgets: budgets.map((b) => statusView(this.#engine, b)),
       isAnyCritical: budgets.some((b) => b.critical),
-    });
+    };
+    return Buffer.from(JSON.stringify(message), 'utf8');
   }
 }
