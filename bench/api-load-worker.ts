@@ -175,9 +175,12 @@ async function max(job: MaxJob): Promise<MaxResult> {
   const clients = Array.from({ length: job.concurrency }, client);
   await new Promise((r) => setTimeout(r, job.warmupMs));
   measuring = true;
+  // The server's thread measures its own busy time between these two marks.
+  parentPort!.postMessage({ mark: 'start' });
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, job.durationMs));
   measuring = false;
+  parentPort!.postMessage({ mark: 'stop' });
   const seconds = (performance.now() - t0) / 1000;
   stop = true;
   await Promise.all(clients);

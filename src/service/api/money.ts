@@ -67,11 +67,24 @@ export function displayAmount(resource: Resource, units: number): string {
   return String(Math.round(units));
 }
 
+/**
+ * Period starts and ends repeat on every decision (a few distinct values per budget), and
+ * formatting a date costs more than the rest of a budget's view: they are remembered.
+ */
+const ISO_CACHE = new Map<number, string>();
+
 /** Epoch ms → ISO 8601; null for the open end of a `total` period (or an unknown time). */
 export function isoTime(ms: number): string;
 export function isoTime(ms: number | null): string | null;
 export function isoTime(ms: number | null): string | null {
-  return ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+  if (ms === null || !Number.isFinite(ms)) return null;
+  let iso = ISO_CACHE.get(ms);
+  if (iso === undefined) {
+    iso = new Date(ms).toISOString();
+    if (ISO_CACHE.size >= 1024) ISO_CACHE.clear();
+    ISO_CACHE.set(ms, iso);
+  }
+  return iso;
 }
 
 /** NaN (store unavailable) and ±Infinity (a zero limit) have no JSON number: null. */

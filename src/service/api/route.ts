@@ -15,11 +15,14 @@ import type { Access } from './access.ts';
  */
 
 /** Every schema the OpenAPI document names lives here, under its component name. */
-export const apiSchemas = z.registry<{ id: string }>();
+export const apiSchemas = z.registry<{ id: string; description?: string }>();
 
-/** Registers a schema as `#/components/schemas/{id}`. */
-export function named<S extends z.ZodType>(id: string, schema: S): S {
-  apiSchemas.add(schema, { id });
+/**
+ * Registers a schema as `#/components/schemas/{id}`. The description is for schemas
+ * owned elsewhere (the engine's), whose own text is not about HTTP.
+ */
+export function named<S extends z.ZodType>(id: string, schema: S, description?: string): S {
+  apiSchemas.add(schema, description === undefined ? { id } : { id, description });
   return schema;
 }
 

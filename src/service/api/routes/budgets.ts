@@ -16,7 +16,11 @@ import {
 import { sendJson } from '../respond.ts';
 import { type ApiDeps, defineRoute, named, param, type Route } from '../route.ts';
 
-named('BudgetSpec', budgetSpecSchema);
+named(
+  'BudgetSpec',
+  budgetSpecSchema,
+  'A budget: which calls it counts (selector, groupBy), what (resource), over which calendar period in which time zone, its limit (USD for cost_usd, seconds for duration_seconds, a whole count otherwise; or a share of a parent) and its policy. limit is required unless parent is set, and must then be left out.',
+);
 
 const budgetView = named(
   'Budget',

@@ -4,7 +4,11 @@ import { decisionSchema, decisionView } from '../decision-view.ts';
 import { sendJson } from '../respond.ts';
 import { type ApiDeps, defineRoute, fastBody, named, type Route } from '../route.ts';
 
-named('CheckRequest', callSchema);
+named(
+  'CheckRequest',
+  callSchema,
+  'Who the call is for (scope labels: tenant, project, agent, component, session, user and configured custom labels), what it is (provider as gen_ai.provider.name, model, operation, tool), and what it is expected to use: estimate.inputTokens/outputTokens are priced with the catalog, or estimate.costUsd states the cost.',
+);
 
 /** POST /v1/check: the decision a reservation would get now; holds nothing. */
 export function checkRoutes({ engine }: ApiDeps): Route[] {

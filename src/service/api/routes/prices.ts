@@ -9,7 +9,11 @@ import { usdPerMTokString } from '../money.ts';
 import { sendJson } from '../respond.ts';
 import { type ApiDeps, defineRoute, jsonBody, named, param, type Route } from '../route.ts';
 
-named('PriceEntry', priceEntrySchema);
+named(
+  'PriceEntry',
+  priceEntrySchema,
+  'A custom price in USD per 1M tokens (input and output required unless free: true; cache and reasoning prices default to input and output). For PUT /v1/prices/{model} the model may be left out.',
+);
 
 const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h', 'reasoning'] as const;
 const usdPerM = z.string().regex(/^\d+\.\d{2,6}$/);

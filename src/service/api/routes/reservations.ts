@@ -18,8 +18,16 @@ import { reservationSchema, reservationView } from '../reservation-view.ts';
 import { sendJson } from '../respond.ts';
 import { type ApiDeps, defineRoute, fastBody, named, param, type Route } from '../route.ts';
 
-named('ReserveRequest', reserveSchema);
-named('CommitRequest', commitSchema);
+named(
+  'ReserveRequest',
+  reserveSchema,
+  'A check request plus ttlMs (default 120000, at most 3600000) and an idempotencyKey: a retry with the same key answers the first reservation again.',
+);
+named(
+  'CommitRequest',
+  commitSchema,
+  "The call's actual usage (token counts: cacheRead and cacheWrite are part of input, reasoning is part of output). Labels left out are the reservation's; the record id defaults to reservation:<id>.",
+);
 
 const reserveResponse = named(
   'ReserveResponse',
