@@ -2,7 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BudgetEngine } from '../../budget/engine.ts';
 import { type BudgetStatus, statusReport } from '../../budget/status.ts';
 import { resourceScale } from './budget-counters.ts';
-import { type LabelLimiter, OVERFLOW } from './label-limiter.ts';
+import { GroupSlots } from './group-slots.ts';
+import { OVERFLOW } from './label-limiter.ts';
 import { type Series, SeriesFamily } from './series-family.ts';
 
 /** Budgets read from the store between two yields to the event loop. */
@@ -72,7 +73,7 @@ export class BudgetGauges {
   });
   readonly #engine: BudgetEngine;
   readonly #rows = new Map<string, Row>();
-  readonly #groups: LabelLimiter;
+  readonly #slots: GroupSlots;
   readonly #cacheMs: number;
   #generation = 0;
   #computedAt = Number.NEGATIVE_INFINITY;
@@ -82,12 +83,12 @@ export class BudgetGauges {
 
   constructor(
     engine: BudgetEngine,
-    groups: LabelLimiter,
+    maxGroups: number,
     cacheMs: number,
     onRead: (seconds: number) => void = () => {},
   ) {
     this.#engine = engine;
-    this.#groups = groups;
+    this.#slots = new GroupSlots(maxGroups);
     this.#cacheMs = cacheMs;
     this.#onRead = onRead;
   }
@@ -128,48 +129,44 @@ export class BudgetGauges {
     this.reservationsActive.set([], active.length, generation);
     for (const f of this.families()) f.sweep(generation);
     for (const [key, row] of this.#rows) if (row.used.generation !== generation) this.#rows.delete(key);
-    const present = new Set(ids);
-    for (const id of this.#groups.labels()) if (!present.has(id)) this.#groups.forget(id);
+    this.#slots.retain(new Set(ids));
     this.#onRead((performance.now() - t0) / 1000);
   }
 
+  /** Rows come budget by budget (statusReport's order); each budget's groups are admitted at once. */
   async #apply(statuses: readonly BudgetStatus[], generation: number): Promise<void> {
-    // Overflowed groups of one budget, summed; written once that budget's rows are done.
-    let overflow: { status: BudgetStatus; sum: Figures } | undefined;
-    const flush = () => {
-      if (!overflow) return;
-      this.#write(overflow.status, OVERFLOW, overflow.sum, generation);
-      overflow = undefined;
-    };
     let n = 0;
-    for (const s of statuses) {
-      if (++n % ROWS_PER_CHUNK === 0) await nextTurn();
-      if (overflow && overflow.status.budgetId !== s.budgetId) flush();
-      const grouped = (this.#engine.budget(s.budgetId)?.groupBy.length ?? 0) > 0;
-      const group = grouped ? this.#groups.limit(s.budgetId, groupLabel(s.group)) : '';
-      const figures: Figures = {
-        limit: s.limit,
-        used: s.used,
-        reserved: s.reserved,
-        remaining: s.remaining,
-        utilization: s.utilization,
-        periodEnd: s.periodEnd,
-      };
-      if (group !== OVERFLOW) {
-        this.#write(s, group, figures, generation);
+    for (let start = 0; start < statuses.length;) {
+      const budgetId = statuses[start]!.budgetId;
+      let end = start + 1;
+      while (end < statuses.length && statuses[end]!.budgetId === budgetId) end++;
+      const rows = statuses.slice(start, end);
+      start = end;
+      if ((this.#engine.budget(budgetId)?.groupBy.length ?? 0) === 0) {
+        for (const s of rows) this.#write(s, '', figuresOf(s), generation);
         continue;
       }
-      if (!overflow) overflow = { status: s, sum: { ...figures } };
-      else {
-        const sum = overflow.sum;
-        sum.limit += figures.limit;
-        sum.used += figures.used;
-        sum.reserved += figures.reserved;
-        sum.remaining += figures.remaining;
-        sum.utilization = sum.limit > 0 ? sum.used / sum.limit : 0;
+      const labels = rows.map((s) => groupLabel(s.group));
+      const admitted = this.#slots.admit(budgetId, labels);
+      // Groups past the cap, summed (in counter units) into one series.
+      let overflow: Figures | undefined;
+      for (let i = 0; i < rows.length; i++) {
+        if (++n % ROWS_PER_CHUNK === 0) await nextTurn();
+        const f = figuresOf(rows[i]!);
+        if (admitted.has(labels[i]!)) {
+          this.#write(rows[i]!, labels[i]!, f, generation);
+        } else if (!overflow) {
+          overflow = f;
+        } else {
+          overflow.limit += f.limit;
+          overflow.used += f.used;
+          overflow.reserved += f.reserved;
+          overflow.remaining += f.remaining;
+          overflow.utilization = overflow.limit > 0 ? overflow.used / overflow.limit : 0;
+        }
       }
+      if (overflow) this.#write(rows[0]!, OVERFLOW, overflow, generation);
     }
-    flush();
   }
 
   #write(s: BudgetStatus, group: string, f: Figures, generation: number): void {
@@ -196,6 +193,17 @@ export class BudgetGauges {
     mark(row.utilization, f.utilization, generation);
     if (row.periodEnd && f.periodEnd !== null) mark(row.periodEnd, f.periodEnd, generation);
   }
+}
+
+function figuresOf(s: BudgetStatus): Figures {
+  return {
+    limit: s.limit,
+    used: s.used,
+    reserved: s.reserved,
+    remaining: s.remaining,
+    utilization: s.utilization,
+    periodEnd: s.periodEnd,
+  };
 }
 
 function mark(s: Series, value: number, generation: number): void {

@@ -33,13 +33,4 @@ export class LabelLimiter {
     this.overflowed.set(label, (this.overflowed.get(label) ?? 0) + 1);
     return OVERFLOW;
   }
-
-  /** Forgets a label's values (a deleted budget's groups). */
-  forget(label: string): void {
-    this.#seen.delete(label);
-  }
-
-  labels(): IterableIterator<string> {
-    return this.#seen.keys();
-  }
 }

@@ -34,7 +34,7 @@ export class MetricsRegistry {
     this.budgetCounters = new BudgetCounters(engine);
     this.budgetGauges = new BudgetGauges(
       engine,
-      new LabelLimiter(config.metrics.maxValuesPerLabel),
+      config.metrics.maxValuesPerLabel,
       config.metrics.statusCacheMs,
       (seconds) => this.#statusReadSeconds.observe(seconds),
     );

@@ -113,21 +113,25 @@ describe('/metrics', () => {
   });
 
   it('caps each label: values past metrics.maxValuesPerLabel are reported as __overflow__', async () => {
-    const s = await start({
-      metrics: { labels: ['tenant'], maxValuesPerLabel: 2 },
-      budgets: [
-        {
-          id: 'per-tenant',
-          groupBy: ['tenant'],
-          resource: 'tokens',
-          period: 'day',
-          limit: 1000,
-          policy: 'WARN',
-        },
-      ],
-    });
-    await s.context.engine.record(['a', 'b', 'c', 'd', 'a'].map((t) => usage({ tenant: t }, 10, 0)));
-    const { samples } = await scrape(s);
+    let t = Date.UTC(2026, 4, 12, 10);
+    const s = await start(
+      {
+        metrics: { labels: ['tenant'], maxValuesPerLabel: 2 },
+        budgets: [
+          {
+            id: 'per-tenant',
+            groupBy: ['tenant'],
+            resource: 'tokens',
+            period: 'day',
+            limit: 1000,
+            policy: 'WARN',
+          },
+        ],
+      },
+      () => t,
+    );
+    await s.context.engine.record(['a', 'b', 'c', 'd', 'a'].map((tenant) => usage({ tenant }, 10, 0)));
+    let { samples } = await scrape(s);
     const tokens = (tenant: string) =>
       valueOf(samples, 'bursar_tokens_total', {
         provider: 'openai',
@@ -148,6 +152,17 @@ describe('/metrics', () => {
     expect(g('bursar_budget_limit', '__overflow__')).toBe(2000);
     expect(g('bursar_budget_utilization_ratio', '__overflow__')).toBe(0.01);
     expect(seriesOf(samples, 'bursar_budget_used')).toHaveLength(3);
+
+    // The next day other tenants spend: yesterday's groups are gone from the gauges and
+    // their slots go to the new ones (usage counters keep their first values for good).
+    t += 86_400_000;
+    await s.context.engine.record(['e', 'f', 'e', 'a'].map((tenant) => usage({ tenant }, 5, 0)));
+    ({ samples } = await scrape(s));
+    expect(g('bursar_budget_used', 'e')).toBe(10);
+    expect(g('bursar_budget_used', 'a')).toBe(5);
+    expect(g('bursar_budget_used', '__overflow__')).toBe(5);
+    expect(g('bursar_budget_used', 'b')).toBeUndefined();
+    expect(tokens('__overflow__')).toBe(35);
   });
 
   it('per-budget gauges come from the engine status; consumed, decisions, thresholds and reservations are counted', async () => {
