@@ -117,6 +117,7 @@ function fixed(job: FixedJob): Promise<FixedResult> {
   return new Promise((resolve) => {
     const finish = () => {
       if (done < total) return;
+      parentPort!.postMessage({ mark: 'stop' });
       const measured = (lastEnd - (start + warmup * interval)) / 1000;
       latencies.sort((a, b) => a - b);
       resolve({ latencies, achievedRate: latencies.length / measured, errors, statuses });
@@ -141,6 +142,8 @@ function fixed(job: FixedJob): Promise<FixedResult> {
     const tick = () => {
       const now = performance.now();
       while (next < total && start + next * interval <= now) {
+        // The server's thread measures its own CPU time from the end of the warm-up.
+        if (next === warmup) parentPort!.postMessage({ mark: 'start' });
         fire(next, start + next * interval);
         next += 1;
       }
@@ -175,7 +178,7 @@ async function max(job: MaxJob): Promise<MaxResult> {
   const clients = Array.from({ length: job.concurrency }, client);
   await new Promise((r) => setTimeout(r, job.warmupMs));
   measuring = true;
-  // The server's thread measures its own busy time between these two marks.
+  // The server's thread measures its own CPU time between these two marks.
   parentPort!.postMessage({ mark: 'start' });
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, job.durationMs));

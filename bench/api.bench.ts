@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseConfig } from '../src/service/config/load-config.ts';
 import { createLogger } from '../src/service/log.ts';
@@ -14,16 +13,26 @@ import { fmtNs, fmtRate, type Result, type Section } from './harness.ts';
 
 /**
  * The REST API's hot paths over real HTTP: POST /v1/check, and POST /v1/reservations
- * followed by its commit, against the real service (SQLite in a temporary directory,
- * an admin key, three budgets matching every call), beside a bare node:http endpoint
- * that reads the same JSON body and answers a small JSON object, in the same run. The
- * load comes from a worker thread (bench/api-load-worker.ts).
+ * followed by its commit, against the real service (SQLite in a temporary directory, an
+ * admin key, three budgets matching every call), beside a bare node:http endpoint that
+ * reads the same JSON body and answers a small JSON object, in the same run. The load
+ * comes from a worker thread (bench/api-load-worker.ts); the cases are interleaved over
+ * several passes so a burst of other work on the machine does not land on one case only.
  */
 
 const KEY = 'bench-admin-key-0123456789abcdef';
 const RATE = 5000;
 const WARMUP_MS = 1000;
 const DURATION_MS = 4000;
+const PASSES = 3;
+const MAX_MS = 3000;
+
+const CASES: { mode: Mode; name: string; rate: number }[] = [
+  { mode: 'bare', name: 'bare node:http JSON endpoint (baseline)', rate: RATE },
+  { mode: 'check', name: 'POST /v1/check', rate: RATE },
+  // Two requests per operation: 2,500 pairs/s is 5,000 requests/s.
+  { mode: 'pair', name: 'POST /v1/reservations + POST …/commit (pair)', rate: RATE / 2 },
+];
 
 function bareServer(): Server {
   return createServer((req, res) => {
@@ -42,19 +51,21 @@ type Reply<T> = { ok: boolean; result?: T; error?: string; mark?: 'start' | 'sto
 
 /**
  * Runs a job in the load worker. Between the worker's start and stop marks this thread
- * (the service's) records its event-loop utilization: busy milliseconds of the thread
- * that parses, decides and answers, whatever else the machine is doing.
+ * (the service's) measures its own CPU time: what parsing, deciding and answering cost,
+ * whatever else the machine is doing.
  */
-function run<T>(worker: Worker, job: FixedJob | MaxJob): Promise<T & { busyMs?: number }> {
+function run<T>(worker: Worker, job: FixedJob | MaxJob): Promise<T & { cpuMs: number }> {
   return new Promise((resolve, reject) => {
-    let start: ReturnType<typeof performance.eventLoopUtilization> | undefined;
-    let busyMs: number | undefined;
+    let start: NodeJS.CpuUsage | undefined;
+    let cpuMs = Number.NaN;
     const onMessage = (m: Reply<T>) => {
-      if (m.mark === 'start') start = performance.eventLoopUtilization();
-      else if (m.mark === 'stop' && start) busyMs = performance.eventLoopUtilization(start).active;
-      else {
+      if (m.mark === 'start') start = process.threadCpuUsage();
+      else if (m.mark === 'stop' && start) {
+        const d = process.threadCpuUsage(start);
+        cpuMs = (d.user + d.system) / 1000;
+      } else {
         worker.off('message', onMessage);
-        if (m.ok) resolve({ ...(m.result as T), ...(busyMs === undefined ? {} : { busyMs }) });
+        if (m.ok) resolve({ ...(m.result as T), cpuMs });
         else reject(new Error(m.error));
       }
     };
@@ -65,9 +76,21 @@ function run<T>(worker: Worker, job: FixedJob | MaxJob): Promise<T & { busyMs?: 
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-export async function benchApi(): Promise<Section[]> {
+interface Pass {
+  p50: number;
+  p99: number;
+  p999: number;
+  min: number;
+  max: number;
+  rate: number;
+  cpuNs: number;
+  statuses: Record<number, number>;
+}
+
+async function startAll() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-api-'));
   const config = parseConfig({
     host: '127.0.0.1',
@@ -76,7 +99,6 @@ export async function benchApi(): Promise<Section[]> {
     store: { kind: 'sqlite', dataDir },
     auth: { keys: [{ name: 'bench', key: KEY, role: 'admin' }] },
     log: { level: 'silent' },
-    expirySweepMs: 1000,
     budgets: [
       { id: 'global', resource: 'cost_usd', period: 'month', limit: 1e9, policy: 'HARD_LIMIT' },
       {
@@ -103,102 +125,141 @@ export async function benchApi(): Promise<Section[]> {
   await once(bare, 'listening');
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
   const worker = new Worker(new URL('./api-load-worker.ts', import.meta.url));
-  const headers = { authorization: `Bearer ${KEY}` };
-  const base = (mode: Mode) => (mode === 'bare' ? bareUrl : service.apiUrl);
+  return {
+    worker,
+    base: (mode: Mode) => (mode === 'bare' ? bareUrl : service.apiUrl),
+    async stop() {
+      await worker.terminate();
+      bare.close();
+      await service.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
-  const cases: [Mode, string, number][] = [
-    ['bare', 'bare node:http JSON endpoint (baseline)', RATE],
-    ['check', 'POST /v1/check', RATE],
-    // Two requests per operation: 2,500 pairs/s is 5,000 requests/s.
-    ['pair', 'POST /v1/reservations + POST …/commit (one pair)', RATE / 2],
-  ];
+export async function benchApi(): Promise<Section[]> {
+  const env = await startAll();
+  const headers = { authorization: `Bearer ${KEY}` };
+  const fixed: Record<Mode, Pass[]> = { bare: [], check: [], pair: [] };
+  const max: Record<Mode, { rate: number; cpuNs: number; errors: number }[]> = {
+    bare: [],
+    check: [],
+    pair: [],
+  };
+  try {
+    for (let pass = 0; pass < PASSES; pass++) {
+      for (const c of CASES) {
+        const r = await run<FixedResult>(env.worker, {
+          kind: 'fixed',
+          base: env.base(c.mode),
+          mode: c.mode,
+          rate: c.rate,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+          headers,
+        });
+        const l = r.latencies;
+        fixed[c.mode].push({
+          p50: pct(l, 50),
+          p99: pct(l, 99),
+          p999: pct(l, 99.9),
+          min: l[0]!,
+          max: l.at(-1)!,
+          rate: r.achievedRate,
+          cpuNs: (r.cpuMs * 1e6) / l.length,
+          statuses: r.statuses,
+        });
+      }
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      for (const c of CASES) {
+        const r = await run<MaxResult>(env.worker, {
+          kind: 'max',
+          base: env.base(c.mode),
+          mode: c.mode,
+          concurrency: 64,
+          warmupMs: WARMUP_MS,
+          durationMs: MAX_MS,
+          headers,
+        });
+        max[c.mode].push({
+          rate: r.rate,
+          cpuNs: (r.cpuMs * 1e6) / (r.rate * (MAX_MS / 1000)),
+          errors: r.errors,
+        });
+      }
+    }
+  } finally {
+    await env.stop();
+  }
+
   const latencyRows: Result[] = [];
   const notes: string[] = [];
-  const fixedOf: Record<string, { p50: number; p99: number }> = {};
-  try {
-    for (const [mode, name, rate] of cases) {
-      const r = await run<FixedResult>(worker, {
-        kind: 'fixed',
-        base: base(mode),
-        mode,
-        rate,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        headers,
-      });
-      const p50 = pct(r.latencies, 50);
-      const p99 = pct(r.latencies, 99);
-      fixedOf[mode] = { p50, p99 };
-      latencyRows.push({
-        name: `${name} at ${fmtRate(rate)} open loop — p99 ${ms(p99)}`,
-        nsPerOp: p50 * 1e6,
-        opsPerSec: r.achievedRate,
-        minNs: r.latencies[0]! * 1e6,
-        maxNs: r.latencies.at(-1)! * 1e6,
-      });
-      notes.push(
-        `${name}: p50 ${ms(p50)}, p90 ${ms(pct(r.latencies, 90))}, p99 ${ms(p99)}, p99.9 ${ms(pct(r.latencies, 99.9))} over ${r.latencies.length} operations at ${fmtRate(r.achievedRate)} (statuses ${JSON.stringify(r.statuses)}${r.errors ? `, ${r.errors} errors` : ''})`,
-      );
-    }
-    const maxRows: Result[] = [];
-    const maxNotes: string[] = [];
-    /** ns of the service thread's busy time per operation, at the maximum rate. */
-    const busy: Partial<Record<Mode, number>> = {};
-    for (const [mode, name] of cases) {
-      const r = await run<MaxResult>(worker, {
-        kind: 'max',
-        base: base(mode),
-        mode,
-        concurrency: 64,
-        warmupMs: WARMUP_MS,
-        durationMs: 3000,
-        headers,
-      });
-      maxRows.push({
-        name: `${name}, 64 in flight`,
-        nsPerOp: 1e9 / r.rate,
-        opsPerSec: r.rate,
-        minNs: 1e9 / r.rate,
-        maxNs: 1e9 / r.rate,
-      });
-      if (r.errors) maxNotes.push(`${name} at maximum rate: ${r.errors} errors`);
-      // Busy time of the service's thread per operation: robust to whatever else runs.
-      if (r.busyMs !== undefined) busy[mode] = (r.busyMs * 1e6) / (r.rate * 3);
-    }
-    const verdict = (x: { p50: number; p99: number }) =>
-      `p50 ${ms(x.p50)} (target ≤ 0.3 ms: ${x.p50 <= 0.3 ? 'met' : 'NOT met'}), p99 ${ms(x.p99)} (target ≤ 2 ms: ${x.p99 <= 2 ? 'met' : 'NOT met'})`;
-    notes.unshift(
-      `check at 5k req/s: ${verdict(fixedOf.check!)}; the bare endpoint's p50 is ${ms(fixedOf.bare!.p50)} on the same machine`,
-      `reserve + commit at 5k req/s (2.5k pairs/s): ${verdict(fixedOf.pair!)}, for the pair. Both requests wait for SQLite's group commit to be durable (a batch is written at most 2 ms after its first entry, then fsync'd with synchronous=FULL), so a pair cannot answer in less than two batch rounds.`,
-    );
+  const summary = {} as Record<Mode, { p50: number; p99: number; cpuNs: number }>;
+  for (const c of CASES) {
+    const passes = fixed[c.mode];
+    const p50 = median(passes.map((p) => p.p50));
+    const p99 = median(passes.map((p) => p.p99));
+    const cpuNs = median(passes.map((p) => p.cpuNs));
+    summary[c.mode] = { p50, p99, cpuNs };
+    latencyRows.push({
+      name: `${c.name} at ${fmtRate(c.rate)}, open loop — p99 ${ms(p99)}`,
+      nsPerOp: p50 * 1e6,
+      opsPerSec: median(passes.map((p) => p.rate)),
+      minNs: Math.min(...passes.map((p) => p.min)) * 1e6,
+      maxNs: Math.max(...passes.map((p) => p.max)) * 1e6,
+    });
     notes.push(
-      `Latency is measured from each operation's scheduled time (open loop), so queueing behind a slow answer counts. Load from a worker thread of the same process (2 cores shared by the load, the service's main thread and its SQLite writer thread); keep-alive connections; 50 tenants × 7 agents rotating; 3 budgets match every call (cost HARD_LIMIT, tokens per tenant WARN, requests per agent SOFT_LIMIT). Maximum rate: 64 closed-loop clients for 3 s; its "per op" column is 1 / rate.`,
-      'Rows: median latency per operation at the fixed rate, achieved rate, min–max latency over the run.',
+      `${c.name}, per pass: ${passes.map((p) => `p50 ${ms(p.p50)} / p99 ${ms(p.p99)} / p99.9 ${ms(p.p999)} at ${fmtRate(p.rate)}`).join('; ')}; service-thread CPU ${fmtNs(cpuNs)} per operation; answers ${JSON.stringify(
+        passes.reduce<Record<number, number>>((a, p) => {
+          for (const [k, v] of Object.entries(p.statuses)) a[Number(k)] = (a[Number(k)] ?? 0) + v;
+          return a;
+        }, {}),
+      )}`,
     );
-    return [
-      {
-        title: 'REST API over HTTP: check and reserve + commit at a fixed 5k req/s',
-        target: 'p50 ≤ 0.3 ms, p99 ≤ 2 ms at 5k req/s',
-        rows: latencyRows,
-        notes,
-      },
-      {
-        title: 'REST API over HTTP: maximum rate',
-        target: 'reported beside the bare node:http endpoint',
-        rows: maxRows,
-        notes: [
-          `check: ${fmtRate(maxRows[1]!.opsPerSec)} = ${(maxRows[1]!.opsPerSec / maxRows[0]!.opsPerSec).toFixed(2)}× the bare endpoint's ${fmtRate(maxRows[0]!.opsPerSec)}; reserve + commit: ${fmtRate(maxRows[2]!.opsPerSec)} pairs/s (${fmtRate(maxRows[2]!.opsPerSec * 2)} requests/s).`,
-          `Busy time of the serving thread per operation (event-loop utilization × time / operations): bare ${fmtNs(busy.bare ?? NaN)}, check ${fmtNs(busy.check ?? NaN)}, reserve + commit pair ${fmtNs(busy.pair ?? NaN)} (SQLite's writer thread not included). The REST layer adds ${fmtNs((busy.check ?? NaN) - (busy.bare ?? NaN))} per check over the bare endpoint.`,
-          ...maxNotes,
-        ],
-      },
-    ];
-  } finally {
-    await worker.terminate();
-    bare.close();
-    await service.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
+  const verdict = (x: { p50: number; p99: number }) =>
+    `p50 ${ms(x.p50)} (target ≤ 0.3 ms: ${x.p50 <= 0.3 ? 'met' : 'NOT met'}), p99 ${ms(x.p99)} (target ≤ 2 ms: ${x.p99 <= 2 ? 'met' : 'NOT met'})`;
+  notes.unshift(
+    `check at 5k req/s: ${verdict(summary.check)}; the bare endpoint in the same passes: p50 ${ms(summary.bare.p50)}, p99 ${ms(summary.bare.p99)}.`,
+    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (a batch is written at most 2 ms after its first entry, then fsync'd with synchronous=FULL), so a pair takes at least two batch rounds.`,
+    `Service-thread CPU per operation at 5k req/s (process.threadCpuUsage between the end of warm-up and the last answer, robust to other load): bare ${fmtNs(summary.bare.cpuNs)}, check ${fmtNs(summary.check.cpuNs)}, reserve + commit ${fmtNs(summary.pair.cpuNs)} (SQLite's writer thread not included).`,
+  );
+  notes.push(
+    `Each row: median over ${PASSES} interleaved passes of ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up (median p50 per operation, median achieved rate, min–max latency over all passes). Latency runs from each operation's scheduled time (open loop), so queueing behind a slow answer counts. Load from a worker thread of the same process, keep-alive connections; 50 tenants × 7 agents rotating; 3 budgets match every call (cost HARD_LIMIT, tokens per tenant WARN, requests per agent SOFT_LIMIT). 2 cores shared by the load, the service's thread and its SQLite writer.`,
+  );
+
+  const best = (m: Mode) => Math.max(...max[m].map((x) => x.rate));
+  const maxRows: Result[] = CASES.map((c) => ({
+    name: `${c.name}, 64 clients in a closed loop (best of 2)`,
+    nsPerOp: 1e9 / best(c.mode),
+    opsPerSec: best(c.mode),
+    minNs: 1e9 / best(c.mode),
+    maxNs: 1e9 / Math.min(...max[c.mode].map((x) => x.rate)),
+  }));
+  const maxNotes = [
+    `check: ${fmtRate(best('check'))} = ${(best('check') / best('bare')).toFixed(2)}× the bare endpoint's ${fmtRate(best('bare'))}; reserve + commit: ${fmtRate(best('pair'))} pairs/s (${fmtRate(best('pair') * 2)} requests/s).`,
+    `Service-thread CPU per operation at the maximum rate: bare ${fmtNs(median(max.bare.map((x) => x.cpuNs)))}, check ${fmtNs(median(max.check.map((x) => x.cpuNs)))}, reserve + commit ${fmtNs(median(max.pair.map((x) => x.cpuNs)))}.`,
+    `"per op" is 1 / rate; min–max is over the passes.`,
+  ];
+  for (const c of CASES) {
+    const errors = max[c.mode].reduce((a, x) => a + x.errors, 0);
+    if (errors) maxNotes.push(`${c.name} at maximum rate: ${errors} errors`);
+  }
+  return [
+    {
+      title: 'REST API over HTTP: check and reserve + commit at a fixed 5k req/s',
+      target: 'p50 ≤ 0.3 ms, p99 ≤ 2 ms at 5k req/s',
+      rows: latencyRows,
+      notes,
+    },
+    {
+      title: 'REST API over HTTP: maximum rate',
+      target: 'reported beside the bare node:http endpoint',
+      rows: maxRows,
+      notes: maxNotes,
+    },
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
