@@ -87,6 +87,20 @@ export function genaiClient(): DashboardSpec {
         ],
         w: 12,
       },
+      {
+        kind: 'timeseries',
+        title: 'Cost by model (agent-reported)',
+        description:
+          "Cost per hour per requested model as the agents' bursar instrumentation priced it (bursar.client.cost, counted in nano-USD). Compare with the service's Spend and tokens dashboard: a gap means usage that never reached the service.",
+        unit: 'currencyUSD',
+        queries: [
+          {
+            expr: `sum by (gen_ai_request_model) (rate(bursar_client_cost_total{${SEL}}[$__rate_interval])) * 3600 / 1e9`,
+            legend: '{{gen_ai_request_model}}',
+          },
+        ],
+        w: 24,
+      },
       quantile(0.5, DURATION, 'operation duration'),
       quantile(0.95, DURATION, 'operation duration'),
       quantile(0.5, TTFC, 'time to first chunk'),

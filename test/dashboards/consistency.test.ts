@@ -9,11 +9,13 @@ import { metricNames, panelQueries } from './promql.ts';
  *
  * Two kinds of names come from elsewhere and are checked where they come from: series
  * Prometheus makes itself for each target (`up`, `scrape_duration_seconds`), and the agents'
- * `gen_ai_*` telemetry (checked against real OpenTelemetry output in test/alerts/live.test.ts).
+ * `gen_ai_*` and `bursar_client_*` telemetry (checked against real OpenTelemetry output in
+ * test/alerts/live.test.ts).
  */
 
 const FROM_PROMETHEUS = new Set(['up', 'scrape_duration_seconds']);
-const fromAgents = (name: string) => name.startsWith('gen_ai_');
+/** The agents' own instruments: GenAI semconv histograms and bursar's client counters. */
+const fromAgents = (name: string) => name.startsWith('gen_ai_') || name.startsWith('bursar_client_');
 
 let service: TestService;
 let families: Map<string, string>;

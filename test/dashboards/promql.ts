@@ -78,8 +78,10 @@ export function metricNames(expr: string): Set<string> {
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const out = new Set<string>();
-  for (const m of s.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+  // Numbers (1e9, 0.99, 5m) are matched whole so that no name is read out of them.
+  for (const m of s.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*|[0-9][a-zA-Z0-9_.]*/g)) {
     const name = m[0];
+    if (/^[0-9]/.test(name)) continue;
     const after = s.slice(m.index + name.length).trimStart();
     if (after.startsWith('(') || KEYWORDS.has(name.toLowerCase())) continue;
     out.add(name);
