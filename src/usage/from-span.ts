@@ -59,9 +59,18 @@ const INFERENCE = new Set<string>([
   GEN_AI_OPERATION.EMBEDDINGS,
 ]);
 
-function first(a: SpanAttributes, ...keys: string[]): unknown {
-  for (const k of keys) if (a[k] !== undefined && a[k] !== null) return a[k];
-  return undefined;
+/** The first of the keys present (fixed arity: no rest array per call on the ingest path). */
+function first(a: SpanAttributes, k1: string, k2: string, k3?: string, k4?: string): unknown {
+  const v1 = a[k1];
+  if (v1 !== undefined && v1 !== null) return v1;
+  const v2 = a[k2];
+  if (v2 !== undefined && v2 !== null) return v2;
+  if (k3 === undefined) return undefined;
+  const v3 = a[k3];
+  if (v3 !== undefined && v3 !== null) return v3;
+  if (k4 === undefined) return undefined;
+  const v4 = a[k4];
+  return v4 !== undefined && v4 !== null ? v4 : undefined;
 }
 
 function count(v: unknown): number | undefined {
@@ -183,8 +192,9 @@ export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
   // sessions) carry gen_ai.provider.name too.
   if (operation === undefined && usage === undefined) return undefined;
   const scope: Record<string, string> = {};
-  for (const [k, v] of Object.entries(a)) {
-    if (k.startsWith(ATTR_BURSAR_SCOPE_PREFIX) && typeof v === 'string')
+  for (const k in a) {
+    const v = a[k];
+    if (typeof v === 'string' && k.startsWith(ATTR_BURSAR_SCOPE_PREFIX))
       scope[k.slice(ATTR_BURSAR_SCOPE_PREFIX.length)] = v;
   }
   const agent = label(a[ATTR_GEN_AI_AGENT_NAME]);

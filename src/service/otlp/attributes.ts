@@ -6,12 +6,15 @@ import {
   WIRE_VARINT,
   type WireReader,
 } from './wire-reader.ts';
+import { KeyFilter, shortStrings } from './key-filter.ts';
+
+export { KeyFilter } from './key-filter.ts';
 
 /**
  * OTLP attributes (KeyValue / AnyValue, common.proto) read into plain objects. Only the
- * keys a KeyFilter wants are decoded: for every other attribute the key is compared
- * in place, byte by byte, and its value skipped by length, so a span full of HTTP or
- * database attributes costs no strings at all.
+ * keys a KeyFilter wants are read: for every other attribute the key is matched in place
+ * and its value skipped by length, so a span full of HTTP or database attributes costs
+ * no strings at all.
  */
 
 /** An attribute value as JavaScript: AnyValue's string, bool, int, double, array, kvlist or bytes. */
@@ -21,60 +24,6 @@ export type Attributes = Record<string, AttributeValue>;
 
 /** Arrays and kvlists nest; deeper than this a body is refused (no real attribute comes close). */
 export const MAX_VALUE_DEPTH = 32;
-
-/** Attribute keys wanted: exact names and prefixes, matched against UTF-8 bytes in place. */
-export class KeyFilter {
-  /** Everything is wanted (metric points, whose every attribute names their series). */
-  readonly all: boolean;
-  readonly #first = new Uint8Array(256);
-  readonly #prefixes: Buffer[];
-  readonly #exact = new Map<number, Buffer[]>();
-
-  readonly #prefixStrings: string[];
-  readonly #exactStrings: Set<string>;
-
-  constructor(exact: Iterable<string>, prefixes: Iterable<string> = [], all = false) {
-    this.all = all;
-    this.#prefixStrings = [...prefixes].filter((p) => p.length > 0);
-    this.#exactStrings = new Set(exact);
-    this.#prefixes = this.#prefixStrings.map((p) => Buffer.from(p, 'utf8'));
-    for (const p of this.#prefixes) this.#first[p[0]!] = 1;
-    for (const k of this.#exactStrings) {
-      const b = Buffer.from(k, 'utf8');
-      if (b.length === 0) continue;
-      this.#first[b[0]!] = 1;
-      const list = this.#exact.get(b.length) ?? [];
-      list.push(b);
-      this.#exact.set(b.length, list);
-    }
-  }
-
-  static everything(): KeyFilter {
-    return new KeyFilter([], [], true);
-  }
-
-  /** `wants` for a key already decoded (OTLP/JSON). */
-  has(key: string): boolean {
-    if (this.all) return true;
-    for (const p of this.#prefixStrings) if (key.startsWith(p)) return true;
-    return this.#exactStrings.has(key);
-  }
-
-  wants(buf: Buffer, start: number, end: number): boolean {
-    if (this.all) return true;
-    if (start === end || this.#first[buf[start]!] === 0) return false;
-    const n = end - start;
-    for (const p of this.#prefixes) if (p.length <= n && same(buf, start, p)) return true;
-    const exact = this.#exact.get(n);
-    if (exact) for (const k of exact) if (same(buf, start, k)) return true;
-    return false;
-  }
-}
-
-function same(buf: Buffer, start: number, key: Buffer): boolean {
-  for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) return false;
-  return true;
-}
 
 /**
  * AnyValue → JavaScript. An AnyValue with no value set (allowed by the spec) is undefined.
@@ -87,10 +36,13 @@ export function readAnyValue(r: WireReader, depth: number): AttributeValue | und
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag >>> 3) {
-      case 1:
+      case 1: {
         r.expect(tag, WIRE_LEN, 'string_value');
-        value = r.string();
+        const end = r.len();
+        value = shortStrings.get(r.buf, r.pos, end);
+        r.pos = end;
         break;
+      }
       case 2:
         r.expect(tag, WIRE_VARINT, 'bool_value');
         value = r.bool();
@@ -162,6 +114,89 @@ function readKvList(r: WireReader, depth: number): { [key: string]: AttributeVal
 }
 
 /**
+ * The KeyValue layout every encoder writes — key (field 1) then value (field 2), lengths
+ * of one or two bytes, nothing else — read without the general loop, with string and
+ * small int values read directly. False, with nothing consumed, for any other layout.
+ */
+function readCanonical(
+  r: WireReader,
+  filter: KeyFilter,
+  into: Attributes,
+  field: string,
+  index: number,
+): boolean {
+  const buf = r.buf;
+  const n = shortLength(buf, r.pos, r.end);
+  if (n < 0) return false;
+  const kv = lengthEnd;
+  const end = kv + n;
+  if (end > r.end || buf[kv] !== 0x0a) return false;
+  const k = shortLength(buf, kv + 1, end);
+  const keyStart = lengthEnd;
+  const keyEnd = keyStart + k;
+  if (k < 0 || keyEnd >= end || buf[keyEnd] !== 0x12) return false;
+  const v = shortLength(buf, keyEnd + 1, end);
+  const valueStart = lengthEnd;
+  if (v < 0 || valueStart + v !== end) return false;
+  r.pos = end;
+  const key = filter.match(buf, keyStart, keyEnd);
+  // The one key that would reach an object's prototype instead of the object.
+  if (key === undefined || key === '__proto__' || v === 0) return true;
+  const t = buf[valueStart];
+  if (t === 0x0a) {
+    const sn = shortLength(buf, valueStart + 1, end);
+    if (sn >= 0 && lengthEnd + sn === end) {
+      into[key] = shortStrings.get(buf, lengthEnd, end);
+      return true;
+    }
+  } else if (t === 0x18 && v <= 5) {
+    // int_value below 2^28 (four varint bytes).
+    let x = 0;
+    let q = valueStart + 1;
+    for (let shift = 0; q < end; shift += 7) {
+      const b = buf[q++]!;
+      x |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (q === end && buf[end - 1]! < 0x80) {
+      into[key] = x;
+      return true;
+    }
+  }
+  const outer = r.end;
+  r.pos = valueStart;
+  r.end = end;
+  let value: AttributeValue | undefined;
+  try {
+    value = readAnyValue(r, 0);
+  } catch (e) {
+    locate(e, `${field}[${index}].${key}`);
+  }
+  r.pos = end;
+  r.end = outer;
+  if (value !== undefined) into[key] = value;
+  return true;
+}
+
+/** Where the bytes after the last shortLength() start. */
+let lengthEnd = 0;
+
+/** A length of one or two varint bytes at buf[at] that fits before `end`, else -1. */
+function shortLength(buf: Buffer, at: number, end: number): number {
+  if (at >= end) return -1;
+  const b0 = buf[at]!;
+  if (b0 < 0x80) {
+    lengthEnd = at + 1;
+    return b0;
+  }
+  if (at + 1 >= end) return -1;
+  const b1 = buf[at + 1]!;
+  if (b1 >= 0x80) return -1;
+  lengthEnd = at + 2;
+  return (b0 & 0x7f) | (b1 << 7);
+}
+
+/**
  * Reads one KeyValue (the reader narrowed to it) into `into` when the filter wants its
  * key. Key and value may come in either order on the wire. Returns true when kept.
  */
@@ -185,10 +220,10 @@ function readKeyValue(r: WireReader, filter: KeyFilter, into: Attributes, depth:
       r.pos = valueEnd;
     } else r.skip(tag);
   }
-  if (keyStart < 0 || valueStart < 0 || !filter.wants(r.buf, keyStart, keyEnd)) return false;
-  const key = r.buf.toString('utf8', keyStart, keyEnd);
+  if (keyStart < 0 || valueStart < 0) return false;
+  const key = filter.match(r.buf, keyStart, keyEnd);
   // The one key that would reach an object's prototype instead of the object.
-  if (key === '__proto__') return false;
+  if (key === undefined || key === '__proto__') return false;
   const end = r.end;
   const pos = r.pos;
   r.pos = valueStart;
@@ -218,6 +253,7 @@ export function readAttribute(
   field: string,
   index: number,
 ): void {
+  if ((tag & 7) === WIRE_LEN && readCanonical(r, filter, into, field, index)) return;
   try {
     r.expect(tag, WIRE_LEN, field);
     const outer = r.enter();

@@ -1,5 +1,6 @@
 import { type Attributes, type KeyFilter, readAttribute } from './attributes.ts';
 import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
+import { hex } from './key-filter.ts';
 import { locate, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
 /**
@@ -204,9 +205,9 @@ function readSpan(
   out.spans.push({
     resource,
     scope,
-    traceId: traceStart < 0 ? '' : buf.toString('hex', traceStart, traceEnd),
-    spanId: spanStart < 0 ? '' : buf.toString('hex', spanStart, spanEnd),
-    parentSpanId: parentStart < 0 ? '' : buf.toString('hex', parentStart, parentEnd),
+    traceId: traceStart < 0 ? '' : hex(buf, traceStart, traceEnd),
+    spanId: spanStart < 0 ? '' : hex(buf, spanStart, spanEnd),
+    parentSpanId: parentStart < 0 ? '' : hex(buf, parentStart, parentEnd),
     startNs,
     endNs,
     attributes,

@@ -60,35 +60,40 @@ export interface NestingVerdict {
 }
 
 export class NestedCalls {
-  /** Spans counted recently (kind + trace + span id). */
-  readonly #counted = new RecentKeys();
-  /** Parents (kind + trace + span id) of counted spans whose parent had not been seen. */
-  readonly #childCounted = new RecentKeys();
+  /** Per kind (inference, tool): spans counted recently, by `${traceId}:${spanId}`. */
+  readonly #counted = [new RecentKeys(), new RecentKeys()];
+  /** Per kind: parents of counted spans whose parent had not been seen. */
+  readonly #childCounted = [new RecentKeys(), new RecentKeys()];
 
   classify(spans: readonly CountableSpan[]): NestingVerdict {
-    const key = (s: CountableSpan, id: string) => `${s.tool ? 't' : 'i'}${s.traceId}:${id}`;
-    const here = new Set<string>();
-    for (const s of spans) here.add(key(s, s.spanId));
-    const nested: boolean[] = new Array(spans.length);
-    const counted: string[] = [];
-    const orphans: string[] = [];
+    const here = [new Set<string>(), new Set<string>()];
+    const own: string[] = new Array(spans.length);
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
-      const own = key(s, s.spanId);
-      const parent = s.parentSpanId === '' ? undefined : key(s, s.parentSpanId);
-      if (parent !== undefined && (here.has(parent) || this.#counted.has(parent))) nested[i] = true;
-      else if (this.#childCounted.has(own)) nested[i] = true;
+      own[i] = `${s.traceId}:${s.spanId}`;
+      here[s.tool ? 1 : 0]!.add(own[i]!);
+    }
+    const nested: boolean[] = new Array(spans.length);
+    const counted: [number, string][] = [];
+    const orphans: [number, string][] = [];
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i]!;
+      const kind = s.tool ? 1 : 0;
+      const parent = s.parentSpanId === '' ? undefined : `${s.traceId}:${s.parentSpanId}`;
+      if (parent !== undefined && (here[kind]!.has(parent) || this.#counted[kind]!.has(parent)))
+        nested[i] = true;
+      else if (this.#childCounted[kind]!.has(own[i]!)) nested[i] = true;
       else {
         nested[i] = false;
-        counted.push(own);
-        if (parent !== undefined) orphans.push(parent);
+        counted.push([kind, own[i]!]);
+        if (parent !== undefined) orphans.push([kind, parent]);
       }
     }
     return {
       nested,
       remember: () => {
-        for (const k of counted) this.#counted.add(k);
-        for (const k of orphans) this.#childCounted.add(k);
+        for (const [kind, k] of counted) this.#counted[kind]!.add(k);
+        for (const [kind, k] of orphans) this.#childCounted[kind]!.add(k);
       },
     };
   }

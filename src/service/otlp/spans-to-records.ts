@@ -76,6 +76,9 @@ const spanIdentity = fastSchema(
   'span',
 );
 
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
 export interface SpanRecord extends CountableSpan {
   record: UsageRecord;
   /** service.instance.id, else service.name ('' when unknown). */
@@ -146,7 +149,16 @@ export class SpanRecords {
       ...(span.statusCode === 2 ? { errorType: '_OTHER' } : {}),
     });
     if (!raw) return undefined;
-    spanIdentity.parse(span);
+    // Ids are hex already (the wire walk makes them, the JSON schema checks them): the usual
+    // span needs only its lengths and a non-zero id looked at; the schema explains the rest.
+    if (
+      span.traceId.length !== 32 ||
+      span.spanId.length !== 16 ||
+      (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 16) ||
+      span.traceId === ZERO_TRACE_ID ||
+      span.spanId === ZERO_SPAN_ID
+    )
+      spanIdentity.parse(span);
     const bad = invalidCountAttribute(a);
     if (bad !== undefined) {
       const r = tokenCount.safeParse(a[bad]);

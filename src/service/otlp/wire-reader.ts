@@ -9,6 +9,8 @@
  * restoring it afterwards (`leave`), so no read can run past the message it belongs to.
  */
 
+import { utf8 } from './key-filter.ts';
+
 /** What was wrong with a body, and where (`resource_spans[0].scope_spans[1]…: reason`). */
 export class OtlpDecodeError extends Error {
   readonly reason: string;
@@ -202,7 +204,7 @@ export class WireReader {
     const end = this.len();
     const start = this.pos;
     this.pos = end;
-    return this.buf.toString('utf8', start, end);
+    return utf8(this.buf, start, end);
   }
 
   /** Skips a field's value without decoding it. */

@@ -1,0 +1,131 @@
+/**
+ * Attribute keys wanted by the decoders, matched against the key's UTF-8 bytes in place,
+ * and the decoding of short strings. Both stay in JavaScript: a native Buffer slice call
+ * costs more than comparing a few dozen bytes, and keys and most values (model, provider,
+ * operation, label values) repeat from span to span, so a span costs no key strings and
+ * few value strings.
+ */
+
+type SliceBuffer = Buffer & {
+  utf8Slice?: (start: number, end: number) => string;
+  hexSlice?: (start: number, end: number) => string;
+};
+
+/** Buffer#utf8Slice skips toString's argument handling; toString where it is missing. */
+export function utf8(buf: Buffer, start: number, end: number): string {
+  const b = buf as SliceBuffer;
+  return b.utf8Slice ? b.utf8Slice(start, end) : buf.toString('utf8', start, end);
+}
+
+export function hex(buf: Buffer, start: number, end: number): string {
+  const b = buf as SliceBuffer;
+  return b.hexSlice ? b.hexSlice(start, end) : buf.toString('hex', start, end);
+}
+
+function hash(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}
+
+/** Compared from the end: names sharing a namespace differ there. */
+function same(buf: Buffer, start: number, bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 1; i >= 0; i--) if (buf[start + i] !== bytes[i]) return false;
+  return true;
+}
+
+/**
+ * A cheap fingerprint of a name: its length and a few of its last bytes. Candidates with
+ * the same fingerprint are then compared in full.
+ */
+function fingerprint(buf: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n < 6) return n;
+  return (
+    (n << 24) ^ (buf[end - 1]! << 16) ^ (buf[end - 3]! << 8) ^ buf[end - 6]! ^ (buf[start + (n >> 1)]! << 4)
+  );
+}
+
+interface Entry {
+  bytes: Uint8Array;
+  value: string;
+}
+
+/** Strings up to this many bytes are remembered; longer ones are decoded each time. */
+const MAX_SHORT = 40;
+const TABLE_LIMIT = 16_384;
+
+/** Recently decoded short strings by content (bounded: cleared when full; one entry per hash). */
+class StringTable {
+  readonly #entries = new Map<number, Entry>();
+
+  get(buf: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n > MAX_SHORT) return utf8(buf, start, end);
+    const h = hash(buf, start, end);
+    const e = this.#entries.get(h);
+    if (e !== undefined && e.bytes.length === n && same(buf, start, e.bytes)) return e.value;
+    const value = utf8(buf, start, end);
+    if (this.#entries.size >= TABLE_LIMIT) this.#entries.clear();
+    this.#entries.set(h, { bytes: Uint8Array.prototype.slice.call(buf, start, end), value });
+    return value;
+  }
+}
+
+/** Shared by every decoder (JavaScript runs them one at a time). */
+export const shortStrings = new StringTable();
+
+export class KeyFilter {
+  /** Everything is wanted (metric points, whose every attribute names their series). */
+  readonly all: boolean;
+  /** First bytes of wanted keys: most unwanted keys stop here. */
+  readonly #first = new Uint8Array(256);
+  readonly #exact = new Map<number, Entry[]>();
+  readonly #prefixes: Uint8Array[];
+  readonly #prefixNames: string[];
+  readonly #names: Set<string>;
+
+  constructor(exact: Iterable<string>, prefixes: Iterable<string> = [], all = false) {
+    this.all = all;
+    this.#names = new Set([...exact].filter((k) => k.length > 0));
+    this.#prefixNames = [...prefixes].filter((p) => p.length > 0);
+    this.#prefixes = this.#prefixNames.map((p) => Buffer.from(p, 'utf8'));
+    for (const p of this.#prefixes) this.#first[p[0]!] = 1;
+    for (const value of this.#names) {
+      const bytes = Buffer.from(value, 'utf8');
+      this.#first[bytes[0]!] = 1;
+      const f = fingerprint(bytes, 0, bytes.length);
+      const list = this.#exact.get(f) ?? [];
+      list.push({ bytes, value });
+      this.#exact.set(f, list);
+    }
+  }
+
+  static everything(): KeyFilter {
+    return new KeyFilter([], [], true);
+  }
+
+  /** For a key already decoded (OTLP/JSON). */
+  has(key: string): boolean {
+    if (this.all) return true;
+    for (const p of this.#prefixNames) if (key.startsWith(p)) return true;
+    return this.#names.has(key);
+  }
+
+  /** The key at buf[start, end) when wanted, else undefined. */
+  match(buf: Buffer, start: number, end: number): string | undefined {
+    if (this.all) return shortStrings.get(buf, start, end);
+    const n = end - start;
+    if (n === 0 || this.#first[buf[start]!] === 0) return undefined;
+    const list = this.#exact.get(fingerprint(buf, start, end));
+    if (list !== undefined)
+      for (const e of list) if (e.bytes.length === n && same(buf, start, e.bytes)) return e.value;
+    for (const p of this.#prefixes) {
+      if (p.length > n) continue;
+      let i = 0;
+      while (i < p.length && buf[start + i] === p[i]) i++;
+      if (i === p.length) return shortStrings.get(buf, start, end);
+    }
+    return undefined;
+  }
+}
