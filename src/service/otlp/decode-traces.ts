@@ -202,12 +202,28 @@ function readSpan(
   }
   if (!opts.isCandidate(attributes)) return;
   const buf = r.buf;
+  let traceId: string;
+  let spanId: string;
+  let parentSpanId: string;
+  // Encoders write trace_id, span_id (and parent_span_id after an empty trace_state) next
+  // to each other, two tag/length bytes apart: one hex conversion then covers all three.
+  if (traceStart >= 0 && spanStart === traceEnd + 2 && (parentStart < 0 || parentStart === spanEnd + 2)) {
+    const all = hex(buf, traceStart, parentStart < 0 ? spanEnd : parentEnd);
+    const s = (spanStart - traceStart) * 2;
+    traceId = all.slice(0, (traceEnd - traceStart) * 2);
+    spanId = all.slice(s, s + (spanEnd - spanStart) * 2);
+    parentSpanId = parentStart < 0 ? '' : all.slice((parentStart - traceStart) * 2);
+  } else {
+    traceId = traceStart < 0 ? '' : hex(buf, traceStart, traceEnd);
+    spanId = spanStart < 0 ? '' : hex(buf, spanStart, spanEnd);
+    parentSpanId = parentStart < 0 ? '' : hex(buf, parentStart, parentEnd);
+  }
   out.spans.push({
     resource,
     scope,
-    traceId: traceStart < 0 ? '' : hex(buf, traceStart, traceEnd),
-    spanId: spanStart < 0 ? '' : hex(buf, spanStart, spanEnd),
-    parentSpanId: parentStart < 0 ? '' : hex(buf, parentStart, parentEnd),
+    traceId,
+    spanId,
+    parentSpanId,
     startNs,
     endNs,
     attributes,
