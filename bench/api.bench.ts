@@ -27,11 +27,26 @@ const DURATION_MS = 4000;
 const PASSES = 3;
 const MAX_MS = 3000;
 
-const CASES: { mode: Mode; name: string; rate: number }[] = [
-  { mode: 'bare', name: 'bare node:http JSON endpoint (baseline)', rate: RATE },
-  { mode: 'check', name: 'POST /v1/check', rate: RATE },
+type CaseId = 'bare' | 'check' | 'pair' | 'pairMemory';
+type Target = 'bare' | 'sqlite' | 'memory';
+const CASES: { id: CaseId; mode: Mode; target: Target; name: string; rate: number }[] = [
+  { id: 'bare', mode: 'bare', target: 'bare', name: 'bare node:http JSON endpoint (baseline)', rate: RATE },
+  { id: 'check', mode: 'check', target: 'sqlite', name: 'POST /v1/check', rate: RATE },
   // Two requests per operation: 2,500 pairs/s is 5,000 requests/s.
-  { mode: 'pair', name: 'POST /v1/reservations + POST …/commit (pair)', rate: RATE / 2 },
+  {
+    id: 'pair',
+    mode: 'pair',
+    target: 'sqlite',
+    name: 'POST /v1/reservations + POST …/commit (pair)',
+    rate: RATE / 2,
+  },
+  {
+    id: 'pairMemory',
+    mode: 'pair',
+    target: 'memory',
+    name: 'the same pair on the memory store (not durable; for comparison)',
+    rate: RATE / 2,
+  },
 ];
 
 function bareServer(): Server {
@@ -92,34 +107,36 @@ interface Pass {
 
 async function startAll() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-api-'));
-  const config = parseConfig({
-    host: '127.0.0.1',
-    otlp: { port: 0 },
-    api: { port: 0 },
-    store: { kind: 'sqlite', dataDir },
-    auth: { keys: [{ name: 'bench', key: KEY, role: 'admin' }] },
-    log: { level: 'silent' },
-    budgets: [
-      { id: 'global', resource: 'cost_usd', period: 'month', limit: 1e9, policy: 'HARD_LIMIT' },
-      {
-        id: 'per-tenant',
-        groupBy: ['tenant'],
-        resource: 'tokens',
-        period: 'day',
-        limit: 1e12,
-        policy: 'WARN',
-      },
-      {
-        id: 'per-agent',
-        groupBy: ['agent'],
-        resource: 'requests',
-        period: 'hour',
-        limit: 1e12,
-        policy: 'SOFT_LIMIT',
-      },
-    ],
-  });
-  const service = await startService(config, { log: createLogger('silent') });
+  const config = (kind: 'sqlite' | 'memory') =>
+    parseConfig({
+      host: '127.0.0.1',
+      otlp: { port: 0 },
+      api: { port: 0 },
+      store: { kind, dataDir },
+      auth: { keys: [{ name: 'bench', key: KEY, role: 'admin' }] },
+      log: { level: 'silent' },
+      budgets: [
+        { id: 'global', resource: 'cost_usd', period: 'month', limit: 1e9, policy: 'HARD_LIMIT' },
+        {
+          id: 'per-tenant',
+          groupBy: ['tenant'],
+          resource: 'tokens',
+          period: 'day',
+          limit: 1e12,
+          policy: 'WARN',
+        },
+        {
+          id: 'per-agent',
+          groupBy: ['agent'],
+          resource: 'requests',
+          period: 'hour',
+          limit: 1e12,
+          policy: 'SOFT_LIMIT',
+        },
+      ],
+    });
+  const service = await startService(config('sqlite'), { log: createLogger('silent') });
+  const memory = await startService(config('memory'), { log: createLogger('silent') });
   const bare = bareServer();
   bare.listen(0, '127.0.0.1');
   await once(bare, 'listening');
@@ -127,11 +144,12 @@ async function startAll() {
   const worker = new Worker(new URL('./api-load-worker.ts', import.meta.url));
   return {
     worker,
-    base: (mode: Mode) => (mode === 'bare' ? bareUrl : service.apiUrl),
+    base: (t: Target) => (t === 'bare' ? bareUrl : t === 'sqlite' ? service.apiUrl : memory.apiUrl),
     async stop() {
       await worker.terminate();
       bare.close();
       await service.close();
+      await memory.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -140,18 +158,19 @@ async function startAll() {
 export async function benchApi(): Promise<Section[]> {
   const env = await startAll();
   const headers = { authorization: `Bearer ${KEY}` };
-  const fixed: Record<Mode, Pass[]> = { bare: [], check: [], pair: [] };
-  const max: Record<Mode, { rate: number; cpuNs: number; errors: number }[]> = {
+  const fixed: Record<CaseId, Pass[]> = { bare: [], check: [], pair: [], pairMemory: [] };
+  const max: Record<CaseId, { rate: number; cpuNs: number; errors: number }[]> = {
     bare: [],
     check: [],
     pair: [],
+    pairMemory: [],
   };
   try {
     for (let pass = 0; pass < PASSES; pass++) {
       for (const c of CASES) {
         const r = await run<FixedResult>(env.worker, {
           kind: 'fixed',
-          base: env.base(c.mode),
+          base: env.base(c.target),
           mode: c.mode,
           rate: c.rate,
           warmupMs: WARMUP_MS,
@@ -159,7 +178,7 @@ export async function benchApi(): Promise<Section[]> {
           headers,
         });
         const l = r.latencies;
-        fixed[c.mode].push({
+        fixed[c.id].push({
           p50: pct(l, 50),
           p99: pct(l, 99),
           p999: pct(l, 99.9),
@@ -175,14 +194,14 @@ export async function benchApi(): Promise<Section[]> {
       for (const c of CASES) {
         const r = await run<MaxResult>(env.worker, {
           kind: 'max',
-          base: env.base(c.mode),
+          base: env.base(c.target),
           mode: c.mode,
           concurrency: 64,
           warmupMs: WARMUP_MS,
           durationMs: MAX_MS,
           headers,
         });
-        max[c.mode].push({
+        max[c.id].push({
           rate: r.rate,
           cpuNs: (r.cpuMs * 1e6) / (r.rate * (MAX_MS / 1000)),
           errors: r.errors,
@@ -195,13 +214,13 @@ export async function benchApi(): Promise<Section[]> {
 
   const latencyRows: Result[] = [];
   const notes: string[] = [];
-  const summary = {} as Record<Mode, { p50: number; p99: number; cpuNs: number }>;
+  const summary = {} as Record<CaseId, { p50: number; p99: number; cpuNs: number }>;
   for (const c of CASES) {
-    const passes = fixed[c.mode];
+    const passes = fixed[c.id];
     const p50 = median(passes.map((p) => p.p50));
     const p99 = median(passes.map((p) => p.p99));
     const cpuNs = median(passes.map((p) => p.cpuNs));
-    summary[c.mode] = { p50, p99, cpuNs };
+    summary[c.id] = { p50, p99, cpuNs };
     latencyRows.push({
       name: `${c.name} at ${fmtRate(c.rate)}, open loop — p99 ${ms(p99)}`,
       nsPerOp: p50 * 1e6,
@@ -222,28 +241,28 @@ export async function benchApi(): Promise<Section[]> {
     `p50 ${ms(x.p50)} (target ≤ 0.3 ms: ${x.p50 <= 0.3 ? 'met' : 'NOT met'}), p99 ${ms(x.p99)} (target ≤ 2 ms: ${x.p99 <= 2 ? 'met' : 'NOT met'})`;
   notes.unshift(
     `check at 5k req/s: ${verdict(summary.check)}; the bare endpoint in the same passes: p50 ${ms(summary.bare.p50)}, p99 ${ms(summary.bare.p99)}.`,
-    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (a batch is written at most 2 ms after its first entry, then fsync'd with synchronous=FULL), so a pair takes at least two batch rounds.`,
-    `Service-thread CPU per operation at 5k req/s (process.threadCpuUsage between the end of warm-up and the last answer, robust to other load): bare ${fmtNs(summary.bare.cpuNs)}, check ${fmtNs(summary.check.cpuNs)}, reserve + commit ${fmtNs(summary.pair.cpuNs)} (SQLite's writer thread not included).`,
+    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (a batch is written at most 2 ms after its first entry, then fsync'd with synchronous=FULL), so a pair takes at least two batch rounds. On the memory store the same pair: ${verdict(summary.pairMemory)}.`,
+    `Service-thread CPU per operation at 5k req/s (process.threadCpuUsage between the end of warm-up and the last answer, robust to other load): bare ${fmtNs(summary.bare.cpuNs)}, check ${fmtNs(summary.check.cpuNs)}, reserve + commit ${fmtNs(summary.pair.cpuNs)} (SQLite's writer thread not included), on the memory store ${fmtNs(summary.pairMemory.cpuNs)}.`,
   );
   notes.push(
     `Each row: median over ${PASSES} interleaved passes of ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up (median p50 per operation, median achieved rate, min–max latency over all passes). Latency runs from each operation's scheduled time (open loop), so queueing behind a slow answer counts. Load from a worker thread of the same process, keep-alive connections; 50 tenants × 7 agents rotating; 3 budgets match every call (cost HARD_LIMIT, tokens per tenant WARN, requests per agent SOFT_LIMIT). 2 cores shared by the load, the service's thread and its SQLite writer.`,
   );
 
-  const best = (m: Mode) => Math.max(...max[m].map((x) => x.rate));
+  const best = (m: CaseId) => Math.max(...max[m].map((x) => x.rate));
   const maxRows: Result[] = CASES.map((c) => ({
     name: `${c.name}, 64 clients in a closed loop (best of 2)`,
-    nsPerOp: 1e9 / best(c.mode),
-    opsPerSec: best(c.mode),
-    minNs: 1e9 / best(c.mode),
-    maxNs: 1e9 / Math.min(...max[c.mode].map((x) => x.rate)),
+    nsPerOp: 1e9 / best(c.id),
+    opsPerSec: best(c.id),
+    minNs: 1e9 / best(c.id),
+    maxNs: 1e9 / Math.min(...max[c.id].map((x) => x.rate)),
   }));
   const maxNotes = [
-    `check: ${fmtRate(best('check'))} = ${(best('check') / best('bare')).toFixed(2)}× the bare endpoint's ${fmtRate(best('bare'))}; reserve + commit: ${fmtRate(best('pair'))} pairs/s (${fmtRate(best('pair') * 2)} requests/s).`,
+    `check: ${fmtRate(best('check'))} = ${(best('check') / best('bare')).toFixed(2)}× the bare endpoint's ${fmtRate(best('bare'))}; reserve + commit: ${fmtRate(best('pair'))} pairs/s (${fmtRate(best('pair') * 2)} requests/s), ${fmtRate(best('pairMemory'))} pairs/s on the memory store.`,
     `Service-thread CPU per operation at the maximum rate: bare ${fmtNs(median(max.bare.map((x) => x.cpuNs)))}, check ${fmtNs(median(max.check.map((x) => x.cpuNs)))}, reserve + commit ${fmtNs(median(max.pair.map((x) => x.cpuNs)))}.`,
     `"per op" is 1 / rate; min–max is over the passes.`,
   ];
   for (const c of CASES) {
-    const errors = max[c.mode].reduce((a, x) => a + x.errors, 0);
+    const errors = max[c.id].reduce((a, x) => a + x.errors, 0);
     if (errors) maxNotes.push(`${c.name} at maximum rate: ${errors} errors`);
   }
   return [
