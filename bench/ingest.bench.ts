@@ -13,6 +13,9 @@ import { decodeTracesJson } from '../src/service/otlp/otlp-json.ts';
 import { ScopeLabeler } from '../src/service/otlp/scope-labels.ts';
 import { SpanRecords, spanDecodeOptions } from '../src/service/otlp/spans-to-records.ts';
 import { startService } from '../src/service/service.ts';
+import { SqliteStore } from '../src/store/sqlite-store.ts';
+import type { RecordItem } from '../src/store/store.ts';
+import { usageRecordFromSpan } from '../src/usage/from-span.ts';
 import { type ResourceSpec, type SpanSpec, tracesJson, tracesProto } from '../test/service/otlp/bodies.ts';
 import { otlpProto } from '../test/service/otlp/otlp-proto.ts';
 import { fmtRate, measure, type Result, type Section } from './harness.ts';
@@ -118,7 +121,23 @@ function inProcess() {
       totals.records += 1;
     }
   };
-  return { options, ingest, totals };
+  /** Only the conversion the target names: span attributes → usage record, summed. */
+  const recordsOnly = (decoded: ReturnType<typeof decodeTraces>) => {
+    for (const span of decoded.spans) {
+      const r = usageRecordFromSpan({
+        traceId: span.traceId,
+        spanId: span.spanId,
+        endTime: span.endNs / 1e6,
+        durationMs: (span.endNs - span.startNs) / 1e6,
+        attributes: span.attributes,
+      });
+      if (!r) continue;
+      totals.input += r.usage.input;
+      totals.output += r.usage.output;
+      totals.records += 1;
+    }
+  };
+  return { options, ingest, recordsOnly, totals };
 }
 
 async function inProcessSection(): Promise<Section> {
@@ -139,6 +158,10 @@ async function inProcessSection(): Promise<Section> {
     await perSpan('GenAI spans: wire walk → validated, priced usage records, summed', () =>
       p.ingest(decodeTraces(genAi, p.options)),
     ),
+    await perSpan(
+      'GenAI spans: wire walk → usage records (usageRecordFromSpan), summed; no validation, nesting or pricing',
+      () => p.recordsOnly(decodeTraces(genAi, p.options)),
+    ),
     await perSpan('GenAI spans: wire walk decode only', () => decodeTraces(genAi, p.options)),
     await perSpan('GenAI spans: protobufjs full decode (baseline, no records)', () => full.decode(genAi)),
     await perSpan('GenAI spans as OTLP/JSON: parse, validate, records, summed', () =>
@@ -149,14 +172,14 @@ async function inProcessSection(): Promise<Section> {
     ),
     await perSpan('mixed body (25% GenAI): protobufjs full decode (baseline)', () => full.decode(mixed)),
   ];
-  const [ours, , baseline] = rows;
+  const [ours, recordsOnly, , baseline] = rows;
   return {
     title: 'OTLP ingest in process: GenAI spans decoded and turned into usage records',
     target: '≥ 500k GenAI spans/s on one core',
     rows,
     notes: [
       `bodies of ${SPANS_PER_BODY} spans (${(genAi.length / 1024).toFixed(0)} KB protobuf, ${(genAiJson.length / 1024).toFixed(0)} KB JSON for GenAI; ${(mixed.length / 1024).toFixed(0)} KB mixed)`,
-      `wire walk → records ${fmtRate(ours!.opsPerSec)} = ${(ours!.opsPerSec / baseline!.opsPerSec).toFixed(1)}× the protobufjs full decode alone — target ≥ 500k/s: ${ours!.opsPerSec >= 500_000 ? 'met' : 'NOT met'}`,
+      `the receiver's whole path before the store ${fmtRate(ours!.opsPerSec)} = ${(ours!.opsPerSec / baseline!.opsPerSec).toFixed(1)}× the protobufjs full decode alone — target ≥ 500k/s: ${ours!.opsPerSec >= 500_000 ? 'met' : 'NOT met'}; decode + records only: ${fmtRate(recordsOnly!.opsPerSec)} (${recordsOnly!.opsPerSec >= 500_000 ? 'met' : 'NOT met'})`,
       `checksum: ${p.totals.records} records summed`,
     ],
   };
@@ -210,7 +233,7 @@ async function httpRate(
       req.on('error', reject);
       req.end(b);
     });
-  const requests = 40;
+  const requests = Math.max(40, 4 * (options.inFlight ?? 8));
   const rounds = 7;
   const warmup = 1;
   // Bodies for every round made before timing: the client's own work is only the sending.
@@ -228,6 +251,50 @@ async function httpRate(
     { batch: requests * SPANS_PER_BODY, rounds, warmup },
   );
   agent.destroy();
+  return result;
+}
+
+/**
+ * The durable store alone, in the same run: SqliteStore.record() with 512 pre-priced records
+ * per call and 8 calls in flight — the ceiling for GenAI spans, each of which is a new row.
+ */
+async function storeCeiling(): Promise<Result> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-otlp-store-'));
+  const store = new SqliteStore({ path: path.join(dir, 'bench.db') });
+  await store.init();
+  const pricer = new PriceCatalog();
+  let seq = 0;
+  const item = (): RecordItem => {
+    seq += 1;
+    const record = {
+      id: `ceiling-${seq}`,
+      time: T,
+      provider: 'openai',
+      operation: 'chat',
+      requestModel: 'gpt-5.5',
+      usage: { input: 1200, output: 300, cacheRead: 512, cacheWrite: 0, cacheWrite1h: 0, reasoning: 64 },
+      scope: { tenant: 'acme', agent: `agent-${seq % 7}` },
+      durationMs: 800,
+      usageSource: 'provider' as const,
+    };
+    return { record: { ...record, cost: pricer.price(record) }, increments: [] };
+  };
+  const result = await measure(
+    'ceiling: SqliteStore.record() alone, 512 pre-priced records per call, 8 in flight',
+    async (n) => {
+      const calls = Array.from({ length: n / SPANS_PER_BODY }, () =>
+        Array.from({ length: SPANS_PER_BODY }, item),
+      );
+      let next = 0;
+      const client = async () => {
+        while (next < calls.length) await store.record(calls[next++]!);
+      };
+      await Promise.all(Array.from({ length: 8 }, client));
+    },
+    { batch: 40 * SPANS_PER_BODY, rounds: 7, warmup: 1 },
+  );
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
   return result;
 }
 
@@ -259,9 +326,13 @@ async function httpSection(): Promise<Section> {
     await httpRate('GenAI spans, protobuf, 8 requests in flight', service.otlpUrl, genAi, seq, {}),
     await httpRate('GenAI spans, protobuf + gzip, 8 in flight', service.otlpUrl, genAi, seq, { gzip: true }),
     await httpRate('mixed body (25% GenAI), protobuf, 8 in flight', service.otlpUrl, mixed, seq, {}),
+    await httpRate('mixed body (25% GenAI), protobuf, 32 in flight', service.otlpUrl, mixed, seq, {
+      inFlight: 32,
+    }),
   ];
   const records = await service.context.engine.store.aggregateUsage({ from: 0, to: 8e12, groupBy: [] });
   await service.close();
+  rows.push(await storeCeiling());
   rmSync(dir, { recursive: true, force: true });
   const [plain] = rows;
   return {
@@ -270,7 +341,7 @@ async function httpSection(): Promise<Section> {
     rows,
     notes: [
       `per span; ${SPANS_PER_BODY} spans per request, bodies prepared before timing; client and service share the main thread, the SQLite writer has its own`,
-      `GenAI protobuf: ${fmtRate(plain!.opsPerSec)} — target ≥ 250k/s: ${plain!.opsPerSec >= 250_000 ? 'met' : 'NOT met'}`,
+      `GenAI protobuf: ${fmtRate(plain!.opsPerSec)} — target ≥ 250k/s: ${plain!.opsPerSec >= 250_000 ? 'met' : 'NOT met'}; every GenAI span is a new durable ledger row, so the store's own rate (last row, record building excluded) bounds it`,
       `checksum: ${records[0]?.calls ?? 0} calls in the ledger`,
     ],
   };

@@ -54,6 +54,7 @@ interface Entry {
 /** Strings up to this many bytes are remembered; longer ones are decoded each time. */
 const MAX_SHORT = 40;
 const TABLE_LIMIT = 16_384;
+const TABLE_MASK = 1023;
 
 /** Recently decoded short strings by content (bounded: cleared when full; one entry per hash). */
 class StringTable {
@@ -80,7 +81,8 @@ export class KeyFilter {
   readonly all: boolean;
   /** First bytes of wanted keys: most unwanted keys stop here. */
   readonly #first = new Uint8Array(256);
-  readonly #exact = new Map<number, Entry[]>();
+  /** Wanted names by fingerprint bucket (TABLE_MASK + 1 buckets: an array index beats a Map). */
+  readonly #exact: (Entry[] | undefined)[] = new Array<Entry[] | undefined>(TABLE_MASK + 1).fill(undefined);
   readonly #prefixes: Uint8Array[];
   readonly #prefixNames: string[];
   readonly #names: Set<string>;
@@ -94,10 +96,8 @@ export class KeyFilter {
     for (const value of this.#names) {
       const bytes = Buffer.from(value, 'utf8');
       this.#first[bytes[0]!] = 1;
-      const f = fingerprint(bytes, 0, bytes.length);
-      const list = this.#exact.get(f) ?? [];
-      list.push({ bytes, value });
-      this.#exact.set(f, list);
+      const f = fingerprint(bytes, 0, bytes.length) & TABLE_MASK;
+      (this.#exact[f] ??= []).push({ bytes, value });
     }
   }
 
@@ -117,7 +117,7 @@ export class KeyFilter {
     if (this.all) return shortStrings.get(buf, start, end);
     const n = end - start;
     if (n === 0 || this.#first[buf[start]!] === 0) return undefined;
-    const list = this.#exact.get(fingerprint(buf, start, end));
+    const list = this.#exact[fingerprint(buf, start, end) & TABLE_MASK];
     if (list !== undefined)
       for (const e of list) if (e.bytes.length === n && same(buf, start, e.bytes)) return e.value;
     for (const p of this.#prefixes) {
