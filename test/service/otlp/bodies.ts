@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import Long from 'long';
 import { otlpProto } from './otlp-proto.ts';
 
 /**
@@ -43,7 +42,8 @@ function keyValues(a: Record<string, Attr | { double: number }> = {}): Record<st
   return Object.entries(a).map(([key, value]) => ({ key, value: anyValue(value) }));
 }
 
-const nanos = (ms: number) => Long.fromString(`${Math.round(ms)}000000`, true);
+/** Nanoseconds as a decimal string: protobufjs reads 64-bit fields from strings exactly. */
+const nanos = (ms: number) => `${Math.round(ms)}000000`;
 
 /** The ExportTraceServiceRequest as a plain object (protobufjs field names). */
 export function tracesRequest(resources: ResourceSpec[]): Record<string, unknown> {
@@ -143,7 +143,7 @@ export function metricsRequest(
                   attributes: keyValues(p.attributes),
                   startTimeUnixNano: nanos(p.startMs),
                   timeUnixNano: nanos(p.timeMs),
-                  count: Long.fromNumber(1, true),
+                  count: 1,
                   ...(p.sum !== undefined ? { sum: p.sum } : {}),
                   ...(p.flags !== undefined ? { flags: p.flags } : {}),
                 })),
