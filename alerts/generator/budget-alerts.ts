@@ -1,13 +1,16 @@
-import { after, expectFiring, fixture, samplesFor } from './case-helpers.ts';
+import { after, expectFiring, fixture, IGNORED_TWIN, samplesFor, withIgnoredTwin } from './case-helpers.ts';
 import { type AlertConfig, durationSeconds } from './config.ts';
-import { dashboardUrl, perBudget, rec, runbookUrl } from './promql.ts';
+import { dashboardUrl, perBudget, rec, runbookUrl, unlessIgnored } from './promql.ts';
 import type { AlertDefinition, AlertingRule, InputSeries } from './types.ts';
 
-/** Alerts on one budget's state: threshold reached, exceeded, projected to exceed, exhaustion. */
+/**
+ * Alerts on one budget's state: threshold reached, projected to exceed, exhaustion (exceeded is
+ * in exceeded-alerts.ts). IGNORE budgets never alert.
+ */
 
 const BUDGET_TEXT = 'Budget {{ $labels.budget }} ({{ $labels.resource }} per {{ $labels.period }})';
 /** Grouped budgets (groupBy) have a series per group: name it. */
-const GROUP_TEXT =
+export const GROUP_TEXT =
   'Budget {{ $labels.budget }}{{ with $labels.group }} group {{ . }}{{ end }} ({{ $labels.resource }} per {{ $labels.period }})';
 
 type RuleInput = Omit<AlertingRule, 'alert' | 'annotations'> & { summary: string; description: string };
@@ -32,51 +35,39 @@ function budgetFixture(config: AlertConfig, period: string) {
 }
 
 /** What humanizePercentage prints for the ratios used here. */
-function pct(ratio: number): string {
+export function pct(ratio: number): string {
   return `${Math.round(ratio * 100)}%`;
 }
 
-/** A utilization gauge alert: fires at `at`, quiet just below it. */
-function utilizationAlert(
-  config: AlertConfig,
-  alert: string,
-  at: number,
-  r: Omit<RuleInput, 'expr' | 'description'>,
-  period: string,
-  group?: string,
-): AlertDefinition {
-  const rule = budgetRule(config, alert, {
-    ...r,
-    expr: `${perBudget(config, 'bursar_budget_utilization_ratio')} >= ${at}`,
+export function thresholdReached(config: AlertConfig): AlertDefinition {
+  const at = config.threshold.utilization;
+  const rule = budgetRule(config, 'BursarBudgetThresholdReached', {
+    expr: `${perBudget(config, 'bursar_budget_utilization_ratio')} >= ${at}${unlessIgnored(config)}`,
+    for: config.threshold.for,
+    labels: { severity: 'warning' },
+    summary: 'A budget reached its warning threshold.',
     description: `${GROUP_TEXT} is at {{ $value | humanizePercentage }} of its limit.`,
   });
-  const f = fixture({
-    job: config.job,
-    budget: 'team-a',
-    resource: 'cost_usd',
-    period,
-    ...(group ? { group } : {}),
-  });
-  const who = group ? `team-a group ${group}` : 'team-a';
-  const evalTime = after(2, r.for);
+  const f = budgetFixture(config, 'month');
+  const evalTime = after(2, config.threshold.for);
   const n = samplesFor(evalTime);
-  const gauge = (v: number) => [f.of('bursar_budget_utilization_ratio', `0.5 ${v}x${n}`)];
+  const scenario = (v: number) => [f.of('bursar_budget_utilization_ratio', `0.5 ${v}x${n}`)];
   return {
     rule,
     fires: {
-      title: `utilization exactly at ${at}`,
+      title: `utilization exactly at ${at} ${IGNORED_TWIN}`,
       interval: '1m',
-      series: gauge(at),
+      series: withIgnoredTwin(f, scenario(at), n),
       evalTime,
       expected: [
-        expectFiring(rule, f.output, `Budget ${who} (cost_usd per ${period}) is at ${pct(at)} of its limit.`),
+        expectFiring(rule, f.output, `Budget team-a (cost_usd per month) is at ${pct(at)} of its limit.`),
       ],
     },
     quiet: [
       {
         title: `utilization just below ${at}`,
         interval: '1m',
-        series: gauge(at - 0.001),
+        series: scenario(at - 0.001),
         evalTime,
         expected: [],
       },
@@ -84,41 +75,13 @@ function utilizationAlert(
   };
 }
 
-export function thresholdReached(config: AlertConfig): AlertDefinition {
-  return utilizationAlert(
-    config,
-    'BursarBudgetThresholdReached',
-    config.threshold.utilization,
-    {
-      for: config.threshold.for,
-      labels: { severity: 'warning' },
-      summary: 'A budget reached its warning threshold.',
-    },
-    'month',
-  );
-}
-
-export function budgetExceeded(config: AlertConfig): AlertDefinition {
-  return utilizationAlert(
-    config,
-    'BursarBudgetExceeded',
-    config.exceeded.utilization,
-    {
-      for: config.exceeded.for,
-      labels: { severity: 'critical' },
-      summary: 'A budget is used up: HARD limits now deny calls, SOFT limits run on their grace.',
-    },
-    'day',
-    'acme',
-  );
-}
-
 export function projectedToExceed(config: AlertConfig): AlertDefinition {
   const w = config.projected.window;
   const rule = budgetRule(config, 'BursarBudgetProjectedToExceed', {
     expr:
       `${rec.projectedUsed(w)} > ${rec.total('limit')}\n` +
-      `unless ${rec.total('used')} >= ${rec.total('limit')} * ${config.exceeded.utilization}`,
+      `unless ${rec.total('used')} >= ${rec.total('limit')} * ${config.exceeded.utilization}` +
+      unlessIgnored(config),
     for: config.projected.for,
     labels: { severity: 'warning' },
     summary: 'A budget will run out before its period ends at the current spending rate.',
@@ -137,9 +100,9 @@ export function projectedToExceed(config: AlertConfig): AlertDefinition {
   return {
     rule,
     fires: {
-      title: 'projection 2000 over a limit of 1999',
+      title: `projection 2000 over a limit of 1999 ${IGNORED_TWIN}`,
       interval: '1m',
-      series: scenario(1999),
+      series: withIgnoredTwin(f, scenario(1999), n),
       evalTime,
       expected: [
         expectFiring(
@@ -173,7 +136,10 @@ export function exhaustionWithinHour(config: AlertConfig): AlertDefinition {
   const { window: w, withinSeconds } = config.exhaustion;
   const left = rec.secondsToExhaustion(w);
   const rule = budgetRule(config, 'BursarBudgetExhaustionWithinHour', {
-    expr: `${left} > 0 < ${withinSeconds}\n` + `and ${left} < (${rec.periodEnd} - time())`,
+    expr:
+      `${left} > 0 < ${withinSeconds}\n` +
+      `and ${left} < (${rec.periodEnd} - time())` +
+      unlessIgnored(config),
     for: config.exhaustion.for,
     labels: { severity: 'critical' },
     summary: 'A budget will be used up within the hour at the current spending rate.',
@@ -191,9 +157,9 @@ export function exhaustionWithinHour(config: AlertConfig): AlertDefinition {
   return {
     rule,
     fires: {
-      title: 'the remaining budget lasts 2000 s',
+      title: `the remaining budget lasts 2000 s ${IGNORED_TWIN}`,
       interval: '1m',
-      series: scenario(1000, 86_400),
+      series: withIgnoredTwin(f, scenario(1000, 86_400), n),
       evalTime,
       expected: [
         expectFiring(

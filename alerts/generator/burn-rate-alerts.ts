@@ -1,5 +1,5 @@
 import { budgetRule } from './budget-alerts.ts';
-import { after, expectFiring, fixture, samplesFor } from './case-helpers.ts';
+import { after, expectFiring, fixture, IGNORED_TWIN, samplesFor, withIgnoredTwin } from './case-helpers.ts';
 import {
   type AlertConfig,
   burnFactor,
@@ -7,7 +7,7 @@ import {
   durationSeconds,
   type TimedPeriod,
 } from './config.ts';
-import { rec } from './promql.ts';
+import { rec, unlessIgnored } from './promql.ts';
 import type { AlertDefinition, InputSeries } from './types.ts';
 
 /**
@@ -27,7 +27,7 @@ function burnRule(
   const factor = burnFactor(config, period, w);
   const ratio = (win: string) => `${rec.burnRate(win as BurnWindow['long'])}{period="${period}"}`;
   const rule = budgetRule(config, BURN_RATE_ALERT, {
-    expr: `${ratio(w.long)} > ${factor}\nand\n${ratio(w.short)} > ${factor}`,
+    expr: `${ratio(w.long)} > ${factor}\nand\n${ratio(w.short)} > ${factor}${unlessIgnored(config)}`,
     for: w.for,
     labels: { severity: w.severity, period, burn: speed, long_window: w.long, short_window: w.short },
     summary: 'A budget is being spent much faster than its period can sustain.',
@@ -66,9 +66,9 @@ function burnRule(
   return {
     rule,
     fires: {
-      title: `burning at ${high}, above ×${factor} in both windows`,
+      title: `burning at ${high}, above ×${factor} in both windows ${IGNORED_TWIN}`,
       interval: '1m',
-      series: steady(high),
+      series: withIgnoredTwin(f, steady(high), n),
       evalTime,
       expected: [
         expectFiring(

@@ -23,6 +23,36 @@ export function fixture(labels: Record<string, string>) {
   };
 }
 
+export type Fixture = ReturnType<typeof fixture>;
+
+/** The `bursar_budget_info` series of a fixture's budget (group and sample labels left out). */
+export function budgetInfoSeries(f: Fixture, policy: string, samples: number, shadow = false): InputSeries {
+  return f.of('bursar_budget_info', `1x${samples}`, {
+    group: null,
+    policy,
+    shadow: String(shadow),
+  });
+}
+
+/** Title suffix of firing cases that carry an IGNORE twin (see withIgnoredTwin). */
+export const IGNORED_TWIN = '(an IGNORE budget beside it stays quiet)';
+
+/**
+ * The series of a firing case, for the fixture's budget (a HARD_LIMIT one) and again for a
+ * budget `ignored` with policy IGNORE: the same data, so the case proves that only the
+ * IGNORE budget's policy keeps it quiet.
+ */
+export function withIgnoredTwin(f: Fixture, series: InputSeries[], samples: number): InputSeries[] {
+  const twin = fixture({ ...f.input, budget: 'ignored' });
+  const own = `budget="${(f.input as Record<string, string>).budget}"`;
+  return [
+    ...series,
+    budgetInfoSeries(f, 'HARD_LIMIT', samples),
+    ...series.map((s) => ({ ...s, series: s.series.replace(own, 'budget="ignored"') })),
+    budgetInfoSeries(twin, 'IGNORE', samples),
+  ];
+}
+
 /**
  * The alert expected from `rule` with these series labels: its static labels added, and its
  * annotations with `{{ $labels.x }}` expanded. The description is given literally, because

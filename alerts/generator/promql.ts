@@ -15,6 +15,43 @@ export function perBudget(config: AlertConfig, metric: string, extra = ''): stri
   return `max without (instance) (${sel(config, metric, extra)})`;
 }
 
+/**
+ * Budgets by policy, as `bursar_budget_info` matchers. HARD_LIMIT and SOFT_LIMIT budgets deny
+ * calls once used up, unless they run in shadow mode (decide and report, never deny); WARN
+ * budgets only report; IGNORE budgets are tracked only and never alert (the engine sends them
+ * no threshold events either).
+ */
+export const POLICY = {
+  enforcing: 'policy=~"HARD_LIMIT|SOFT_LIMIT",shadow="false"',
+  warnOnly: 'policy="WARN"',
+  shadowEnforcing: 'policy=~"HARD_LIMIT|SOFT_LIMIT",shadow="true"',
+  ignored: 'policy="IGNORE"',
+} as const;
+
+/**
+ * A per-budget gauge of the budgets whose `bursar_budget_info` matches, with their `policy` and
+ * `shadow` labels, one value across replicas. The join is made per replica (`on (job, instance,
+ * budget)`): each replica reports one info series per budget, so the join never meets
+ * duplicates, even while replicas briefly disagree after a policy change.
+ */
+export function perBudgetWithPolicy(config: AlertConfig, metric: string, info: string): string {
+  return (
+    `max without (instance) (\n  ${sel(config, metric)}\n` +
+    `  * on (job, instance, budget) group_left (policy, shadow)\n  ${info}\n)`
+  );
+}
+
+/** `bursar_budget_info` of the budgets matching any of these POLICY matchers. */
+export function budgetInfo(config: AlertConfig, ...matchers: string[]): string {
+  const parts = matchers.map((m) => sel(config, 'bursar_budget_info', m));
+  return parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`;
+}
+
+/** Appended to a budget alert's expression: IGNORE budgets never alert. */
+export function unlessIgnored(config: AlertConfig): string {
+  return `\nunless on (job, budget)\n${budgetInfo(config, POLICY.ignored)}`;
+}
+
 // Recording rule names (level:metric:operations).
 export const rec = {
   consumedRate: (w: Duration) => `budget:bursar_budget_consumed:rate${w}`,

@@ -1,11 +1,7 @@
-import {
-  budgetExceeded,
-  exhaustionWithinHour,
-  projectedToExceed,
-  thresholdReached,
-} from './budget-alerts.ts';
+import { exhaustionWithinHour, projectedToExceed, thresholdReached } from './budget-alerts.ts';
 import { burnRateAlerts } from './burn-rate-alerts.ts';
 import type { AlertConfig } from './config.ts';
+import { budgetExceeded } from './exceeded-alerts.ts';
 import {
   denialSpike,
   ingestErrors,
@@ -25,7 +21,7 @@ export const TESTS_FILE = 'bursar-rules.test.yml';
 export function budgetAlerts(config: AlertConfig): AlertDefinition[] {
   return [
     thresholdReached(config),
-    budgetExceeded(config),
+    ...budgetExceeded(config),
     ...burnRateAlerts(config),
     projectedToExceed(config),
     exhaustionWithinHour(config),

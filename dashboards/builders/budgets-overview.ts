@@ -12,6 +12,15 @@ const BY = 'budget, resource, period, group';
 /** One value per budget series across replicas (they all read the same store). */
 const gauge = (name: string) => `max by (${BY}) (bursar_budget_${name}{${B}})`;
 
+/**
+ * A gauge with its budget's policy and shadow mode from `bursar_budget_info`, joined per replica
+ * (each reports one info series per budget) and then one value across replicas. Every query of
+ * the table carries the same labels, so Grafana's merge puts them on one row per budget group.
+ */
+const withPolicy = (name: string) =>
+  `max by (${BY}, policy, shadow) (\n  bursar_budget_${name}{${B}}\n` +
+  `  * on (job, instance, budget) group_left (policy, shadow)\n  bursar_budget_info{${B}}\n)`;
+
 /** limit / period length per budget, the periods' lengths taken from the alert config. */
 function sustainableRate(config: AlertConfig): string {
   const parts = Object.entries(config.periodSeconds).map(
@@ -134,14 +143,14 @@ export function budgetsOverview(config: AlertConfig = defaultAlertConfig): Dashb
         kind: 'table',
         title: 'Budgets',
         description:
-          'Every budget (and group) in its current period: limit, used, reserved by active reservations, remaining and utilization, in the budget resource unit.',
+          'Every budget (and group) in its current period: its policy (HARD_LIMIT and SOFT_LIMIT deny once used up, WARN only reports, IGNORE only tracks; shadow true = decides but never denies), limit, used, reserved by active reservations, remaining and utilization, in the budget resource unit.',
         unit: 'short',
         queries: [
-          { expr: gauge('limit'), instant: true },
-          { expr: gauge('used'), instant: true },
-          { expr: gauge('reserved'), instant: true },
-          { expr: gauge('remaining'), instant: true },
-          { expr: gauge('utilization_ratio'), instant: true },
+          { expr: withPolicy('limit'), instant: true },
+          { expr: withPolicy('used'), instant: true },
+          { expr: withPolicy('reserved'), instant: true },
+          { expr: withPolicy('remaining'), instant: true },
+          { expr: withPolicy('utilization_ratio'), instant: true },
         ],
         columns: {
           'Value #A': 'Limit',

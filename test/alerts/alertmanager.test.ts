@@ -90,6 +90,12 @@ describe('alertmanager.example.yml', () => {
       target_matchers: ['severity="warning"', 'budget=~".+"'],
       equal: ['job', 'budget', 'group'],
     });
+    // BursarBudgetExceeded is only a warning for WARN and shadow budgets: it still drops the threshold warning.
+    expect(config.inhibit_rules).toContainEqual({
+      source_matchers: ['alertname="BursarBudgetExceeded"'],
+      target_matchers: ['alertname="BursarBudgetThresholdReached"'],
+      equal: ['job', 'budget', 'group'],
+    });
     const names = config.receivers.map((r) => r.name);
     for (const route of [config.route, ...(config.route.routes ?? [])])
       expect(names).toContain(route.receiver);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { IGNORED_TWIN } from '../../alerts/generator/case-helpers.ts';
+import { POLICY } from '../../alerts/generator/promql.ts';
 import { RULES_FILE, TESTS_FILE } from '../../alerts/generator/rule-files.ts';
 import { ALERTS_DIR } from '../../alerts/generator/render.ts';
 import { run } from './helpers/binaries.ts';
@@ -12,6 +14,9 @@ import { run } from './helpers/binaries.ts';
  * inclusive one (or the reverse) must make precisely those cases fail. A boundary case that
  * still passes under the mutation would not be testing the boundary at all.
  */
+
+/** Each case runs the whole promtool test file (≈13 s alone on 2 cores). */
+const PROMTOOL_MS = 120_000;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bursar-boundaries-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,17 +39,53 @@ async function failingUnder(mutate: (rules: string) => string): Promise<Set<stri
 }
 
 describe('promtool boundary cases', () => {
-  it('quiet cases "exactly at" a strict threshold fire once the comparison includes it', async () => {
-    const failing = await failingUnder((rules) => rules.replace(/ ([<>]) (?=[\d(a-z])/g, ' $1= '));
-    const boundaries = testNames.filter((n) => / quiet: .*exactly/.test(n));
-    expect(boundaries.length).toBeGreaterThanOrEqual(8);
-    expect(boundaries.filter((n) => !failing.has(n))).toEqual([]);
-  });
+  it(
+    'quiet cases "exactly at" a strict threshold fire once the comparison includes it',
+    async () => {
+      const failing = await failingUnder((rules) => rules.replace(/ ([<>]) (?=[\d(a-z])/g, ' $1= '));
+      const boundaries = testNames.filter((n) => / quiet: .*exactly/.test(n));
+      expect(boundaries.length).toBeGreaterThanOrEqual(8);
+      expect(boundaries.filter((n) => !failing.has(n))).toEqual([]);
+    },
+    PROMTOOL_MS,
+  );
 
-  it('firing cases "exactly at" an inclusive threshold stop firing once it is excluded', async () => {
-    const failing = await failingUnder((rules) => rules.replace(/ ([<>])= /g, ' $1 '));
-    const boundaries = testNames.filter((n) => / fires: .*exactly/.test(n));
-    expect(boundaries.length).toBeGreaterThanOrEqual(2);
-    expect(boundaries.filter((n) => !failing.has(n))).toEqual([]);
-  });
+  it(
+    'firing cases "exactly at" an inclusive threshold stop firing once it is excluded',
+    async () => {
+      const failing = await failingUnder((rules) => rules.replace(/ ([<>])= /g, ' $1 '));
+      const boundaries = testNames.filter((n) => / fires: .*exactly/.test(n));
+      expect(boundaries.length).toBeGreaterThanOrEqual(2);
+      expect(boundaries.filter((n) => !failing.has(n))).toEqual([]);
+    },
+    PROMTOOL_MS,
+  );
+
+  it(
+    'firing cases with an IGNORE twin fail once the rules stop leaving IGNORE budgets out',
+    async () => {
+      const failing = await failingUnder((rules) => rules.replaceAll(POLICY.ignored, 'policy="NONE"'));
+      const cases = testNames.filter((n) => n.includes(` fires: `) && n.endsWith(IGNORED_TWIN));
+      // Threshold, projection, exhaustion and every burn-rate pair.
+      expect(cases.length).toBeGreaterThanOrEqual(9);
+      expect(cases.filter((n) => !failing.has(n))).toEqual([]);
+    },
+    PROMTOOL_MS,
+  );
+
+  it(
+    "BursarBudgetExceeded's cases fail once its severity no longer follows the policy",
+    async () => {
+      const failing = await failingUnder((rules) =>
+        rules.replace(POLICY.enforcing, 'policy=~".+"').replace(POLICY.warnOnly, 'policy=~".+"'),
+      );
+      // Every firing case now gets alerts of the other severity (and IGNORE ones); IGNORE stops being quiet.
+      const cases = testNames.filter(
+        (n) => n.startsWith('BursarBudgetExceeded{') && / (fires: |quiet: IGNORE)/.test(n),
+      );
+      expect(cases.length).toBe(4);
+      expect(cases.filter((n) => !failing.has(n))).toEqual([]);
+    },
+    PROMTOOL_MS,
+  );
 });

@@ -75,8 +75,12 @@ describe('alerts from a real Prometheus through a real Alertmanager', () => {
       job: 'bursar',
       resource: 'tokens',
       period: 'hour',
+      policy: 'HARD_LIMIT',
+      shadow: 'false',
     });
-    expect(a.annotations.description).toBe(`Budget ${BUDGET} (tokens per hour) is at 105% of its limit.`);
+    expect(a.annotations.description).toBe(
+      `Budget ${BUDGET} (tokens per hour) is at 105% of its limit. Policy HARD_LIMIT: calls are denied until the period ends.`,
+    );
     expect(a.annotations.runbook_url).toBe(`${defaultAlertConfig.runbookUrl}#bursarbudgetexceeded`);
   });
 

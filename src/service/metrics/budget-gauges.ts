@@ -65,6 +65,18 @@ export class BudgetGauges {
     'bursar_budget_period_end_timestamp_seconds',
     'Unix time when the current period ends (absent for period total).',
   );
+  /**
+   * What each budget is, as labels on a constant 1 (the Prometheus info-metric pattern):
+   * rules and dashboards join it where the policy matters (`* on (job, instance, budget)
+   * group_left (policy)`). Kept off the per-budget gauges so a policy change never splits
+   * their series, and off the consumed counter, which a new label set would reset.
+   */
+  readonly info = new SeriesFamily({
+    name: 'bursar_budget_info',
+    help: 'Always 1, one series per budget: its policy (HARD_LIMIT, SOFT_LIMIT, WARN, IGNORE), whether it runs in shadow mode, its resource and period.',
+    type: 'gauge',
+    labelNames: ['budget', 'resource', 'period', 'policy', 'shadow'],
+  });
   readonly reservationsActive = new SeriesFamily({
     name: 'bursar_reservations_active',
     help: 'Reservations currently holding budget (in the shared store).',
@@ -95,6 +107,7 @@ export class BudgetGauges {
 
   families(): SeriesFamily[] {
     return [
+      this.info,
       this.limit,
       this.used,
       this.reserved,
@@ -119,7 +132,10 @@ export class BudgetGauges {
   async #compute(): Promise<void> {
     const t0 = performance.now();
     const generation = ++this.#generation;
-    const ids = this.#engine.budgets().map((b) => b.id);
+    const budgets = this.#engine.budgets();
+    const ids = budgets.map((b) => b.id);
+    for (const { id, spec } of budgets)
+      this.info.set([id, spec.resource, spec.period, spec.policy, String(spec.shadow)], 1, generation);
     for (let i = 0; i < ids.length; i += BUDGETS_PER_CHUNK) {
       const report = await statusReport(this.#engine, ids.slice(i, i + BUDGETS_PER_CHUNK));
       await this.#apply(report.budgets, generation);

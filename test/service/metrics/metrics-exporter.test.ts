@@ -235,6 +235,11 @@ describe('/metrics', () => {
     expect(valueOf(samples, 'bursar_decisions_total', { budget: 'monthly', decision: 'allow' })).toBe(2);
     expect(valueOf(samples, 'bursar_reservations_active')).toBe(1);
     expect(valueOf(samples, 'bursar_reservations_expired_total')).toBe(0);
+    // What each budget is, for rules and dashboards to join on: one series per budget.
+    expect(seriesOf(samples, 'bursar_budget_info').map((x) => [x.labels, x.value])).toEqual([
+      [{ ...cost, policy: 'HARD_LIMIT', shadow: 'false' }, 1],
+      [{ ...tokens, policy: 'WARN', shadow: 'false' }, 1],
+    ]);
 
     // The next hour: the gauges start over, the consumed counter keeps growing.
     t += 3_600_000;
@@ -247,6 +252,25 @@ describe('/metrics', () => {
     ).toBe(650);
     expect(valueOf(samples, 'bursar_reservations_active')).toBe(0);
     expect(valueOf(samples, 'bursar_reservations_expired_total')).toBe(1);
+
+    // A policy change replaces the info series; the gauges and counters keep theirs.
+    await engine.putBudget({
+      id: 'hourly-tokens',
+      resource: 'tokens',
+      period: 'hour',
+      limit: 1000,
+      policy: 'HARD_LIMIT',
+      shadow: true,
+    });
+    ({ samples } = await scrape(s));
+    expect(seriesOf(samples, 'bursar_budget_info').map((x) => x.labels)).toEqual([
+      { ...cost, policy: 'HARD_LIMIT', shadow: 'false' },
+      { ...tokens, policy: 'HARD_LIMIT', shadow: 'true' },
+    ]);
+    expect(valueOf(samples, 'bursar_budget_used', tokens)).toBe(50);
+    expect(
+      valueOf(samples, 'bursar_budget_consumed_total', { budget: 'hourly-tokens', resource: 'tokens' }),
+    ).toBe(650);
   });
 
   it('passes promtool check metrics on a real scrape', async () => {
