@@ -138,6 +138,17 @@ export const serviceConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The WebSocket streams /ws and /ws/alerts. */
+    websocket: z
+      .object({
+        /**
+         * Ping period. A client that has not answered the previous ping is dropped, so a dead
+         * connection goes within two periods; each ping costs every client a small frame.
+         */
+        heartbeatMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     webhooks: z.array(webhookSchema).default([]),
     /** How often expired reservations are released. */
     expirySweepMs: z.number().int().min(50).max(600_000).default(1000),

@@ -25,7 +25,10 @@ export interface EventHubOptions {
   maxBufferedBytes?: number;
   /** Least time between two status messages on /ws. */
   statusIntervalMs?: number;
-  /** Ping period; a client that has not answered the previous ping is dropped. */
+  /**
+   * Ping period (default: config `websocket.heartbeatMs`); a client that has not answered the
+   * previous ping is dropped.
+   */
   heartbeatMs?: number;
   maxClients?: number;
 }
@@ -155,7 +158,7 @@ export function createEventHub(ctx: ServiceContext, options: EventHubOptions = {
       c.alive = false;
       c.ws.ping();
     }
-  }, options.heartbeatMs ?? 30_000);
+  }, options.heartbeatMs ?? ctx.config.websocket.heartbeatMs);
   heartbeat.unref();
 
   const gauge = (path: WsPath, delta: number) => stats.bump(stats.wsClients, path, delta);

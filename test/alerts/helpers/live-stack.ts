@@ -114,6 +114,8 @@ export async function startLiveStack(): Promise<LiveStack> {
         metrics: { maxValuesPerLabel: 4 },
         webhooks: [{ url: `${receiver.url}/bursar`, events: ['threshold_crossed', 'budget_exceeded'] }],
         expirySweepMs: 200,
+        // The unresponsive WebSocket client of connectWebSockets is dropped within a second.
+        websocket: { heartbeatMs: 500 },
         log: { level: 'warn' },
       },
       { now },
@@ -160,7 +162,7 @@ export async function startLiveStack(): Promise<LiveStack> {
 
 /**
  * WebSocket clients for the WebSocket panels: one that reads /ws, and one that never answers
- * pings, which the service drops as unresponsive on its second heartbeat (30 s).
+ * pings, which the service drops as unresponsive on its second heartbeat (websocket.heartbeatMs).
  */
 export async function connectWebSockets(apiUrl: string): Promise<() => void> {
   const base = apiUrl.replace(/^http/, 'ws');

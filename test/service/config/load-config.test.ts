@@ -28,6 +28,7 @@ describe('service configuration', () => {
     expect(c.api.port).toBe(8013);
     expect(c.store).toEqual({ kind: 'sqlite', dataDir: './data' });
     expect(c.auth.keys).toEqual([]);
+    expect(c.websocket.heartbeatMs).toBe(30_000);
   });
 
   it('layers file < BURSAR_* variables < flags', () => {
@@ -59,6 +60,9 @@ describe('service configuration', () => {
     );
     expect(e3.field).toBe('budgets.0.resource');
     expect(e3.message).toContain('unknown resource "money"');
+    const e5 = failure(() => parseConfig({ websocket: { heartbeatMs: 10 } }));
+    expect(e5.field).toBe('websocket.heartbeatMs');
+    expect(parseConfig({ websocket: { heartbeatMs: 500 } }).websocket.heartbeatMs).toBe(500);
     const e4 = failure(() => loadConfig({ env: { BURSAR_API_PORT: 'eighty' } }));
     expect(e4.field).toBe('api.port');
     expect(e4.message).toContain('BURSAR_API_PORT');

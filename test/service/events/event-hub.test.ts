@@ -8,6 +8,7 @@ import { createEventHub } from '../../../src/service/events/event-hub.ts';
 import type { UsageRecordInput } from '../../../src/usage/usage-record.ts';
 import { TEST_PRICES } from '../../helpers/engine.ts';
 import { startTestService, type TestService } from '../../helpers/service.ts';
+import { WebSocket } from 'ws';
 import { connect, refused, wsUrl } from './ws-client.ts';
 
 const ADMIN = 'admin-key-0123456789';
@@ -248,5 +249,27 @@ describe('slow clients', () => {
     socket.destroy();
     await hub.close();
     server.close();
+  });
+});
+
+describe('heartbeat', () => {
+  it('drops a client that stops answering pings, on the period set by websocket.heartbeatMs', async () => {
+    const h = await startTestService({ websocket: { heartbeatMs: 200 } });
+    try {
+      const alive = await connect(wsUrl(h.apiUrl, '/ws'));
+      const silent = new WebSocket(wsUrl(h.apiUrl, '/ws/alerts'), { autoPong: false });
+      let pings = 0;
+      silent.on('ping', () => (pings += 1));
+      const [code] = (await once(silent, 'close')) as [number];
+      // Terminated without a close frame: 1006, after the unanswered ping.
+      expect(code).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+      expect(h.context.stats.wsDropped.get('/ws/alerts unresponsive')).toBe(1);
+      expect(h.context.stats.wsDropped.get('/ws unresponsive')).toBeUndefined();
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+      await alive.close();
+    } finally {
+      await h.stop();
+    }
   });
 });
