@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { budgetSpecSchema } from '../../budget/budget-spec.ts';
-import { labelName } from '../../usage/scope.ts';
+import { labelName, STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
 
 /**
  * bursar.yaml: every key the service reads, with its default. The file, `BURSAR_*`
@@ -66,6 +66,9 @@ const webhookSchema = z
   .strict();
 export type WebhookConfig = z.output<typeof webhookSchema>;
 
+/** Labels bursar_tokens_total and bursar_cost_usd_total carry besides the metrics.labels. */
+const USAGE_SERIES_LABELS: readonly string[] = ['provider', 'model', 'token_type'];
+
 /** Where scope labels come from on OTLP data: attribute name → label name. */
 const labelMapSchema = z.record(z.string().min(1).max(256), labelName);
 
@@ -124,7 +127,7 @@ export const serviceConfigSchema = z
     customLabels: z.array(labelName).max(16).default([]),
     metrics: z
       .object({
-        /** Scope labels that appear on bursar_tokens_total and friends. */
+        /** Scope labels (standard or customLabels) that appear on bursar_tokens_total and friends. */
         labels: z.array(labelName).max(8).default(['tenant', 'agent']),
         /** Distinct values per label before new ones are reported as `__overflow__`. */
         maxValuesPerLabel: z.number().int().min(1).max(100_000).default(200),
@@ -161,7 +164,31 @@ export const serviceConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // metrics.labels are read from records' scopes, which hold only the standard and the custom
+    // labels: any other name would be a label that is never set.
+    const known = new Set<string>([...STANDARD_SCOPE_LABELS, ...c.customLabels]);
+    const seen = new Set<string>();
+    c.metrics.labels.forEach((label, i) => {
+      const path = ['metrics', 'labels', i];
+      if (!known.has(label))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown scope label ${JSON.stringify(label)}; expected one of ${[...known].join(', ')} (add custom ones to customLabels)`,
+        });
+      else if (USAGE_SERIES_LABELS.includes(label))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${JSON.stringify(label)} is already a label of bursar_tokens_total`,
+        });
+      else if (seen.has(label))
+        ctx.addIssue({ code: 'custom', path, message: `${JSON.stringify(label)} is listed twice` });
+      seen.add(label);
+    });
+  });
 
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;

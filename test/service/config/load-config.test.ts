@@ -68,6 +68,27 @@ describe('service configuration', () => {
     expect(e4.message).toContain('BURSAR_API_PORT');
   });
 
+  it('accepts only scope labels in metrics.labels: the standard ones and customLabels', () => {
+    const unknown = failure(() =>
+      loadConfig({ file: yamlFile('metrics:\n  labels: [tenant, team]\n'), env: {} }),
+    );
+    expect(unknown.field).toBe('metrics.labels.1');
+    expect(unknown.message).toContain('metrics.labels.1');
+    expect(unknown.message).toContain('unknown scope label "team"');
+    expect(unknown.message).toContain('customLabels');
+    const custom = loadConfig({
+      file: yamlFile('customLabels: [team]\nmetrics:\n  labels: [tenant, team, session]\n'),
+      env: {},
+    });
+    expect(custom.metrics.labels).toEqual(['tenant', 'team', 'session']);
+    expect(failure(() => parseConfig({ metrics: { labels: ['agent', 'agent'] } })).field).toBe(
+      'metrics.labels.1',
+    );
+    const clash = failure(() => parseConfig({ customLabels: ['model'], metrics: { labels: ['model'] } }));
+    expect(clash.field).toBe('metrics.labels.0');
+    expect(clash.message).toContain('already a label of bursar_tokens_total');
+  });
+
   it('reports unreadable and malformed files with their name', () => {
     const missing = failure(() => loadConfig({ file: path.join(dir, 'nope.yaml'), env: {} }));
     expect(missing.message).toContain('nope.yaml');
