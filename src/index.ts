@@ -30,6 +30,14 @@ export {
 export type { TokenUsage } from './usage/token-usage.ts';
 export { type PricedRecord, parseUsageRecord, type UsageRecord } from './usage/usage-record.ts';
 export { ValidationError } from './validation/errors.ts';
+// For webhook receivers: check the bursar-signature header of a delivery. Imported from the
+// signature module itself, which needs only node:crypto (not the service's webhook sender).
+export {
+  EVENT_HEADER,
+  ID_HEADER,
+  SIGNATURE_HEADER,
+  verifySignature,
+} from './service/events/webhook-signature.ts';
 
 // Instrumentation
 export { instrument, type InstrumentOptions } from './instrumentation/instrument.ts';
@@ -47,7 +55,11 @@ export {
   type BudgetBackend,
   type GuardOptions,
 } from './instrumentation/guard.ts';
-export { ServiceBackend, type ServiceBackendOptions, ServiceUnavailableError } from './instrumentation/service-backend.ts';
+export {
+  ServiceBackend,
+  type ServiceBackendOptions,
+  ServiceUnavailableError,
+} from './instrumentation/service-backend.ts';
 export { MissingUsageError } from './instrumentation/call.ts';
 export { UsageTracker, type TrackerOptions } from './instrumentation/tracker.ts';
 export { traceTool } from './instrumentation/tool.ts';

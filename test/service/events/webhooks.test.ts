@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as bursar from '../../../src/index.ts';
 import type { ServiceConfigInput } from '../../../src/service/config/config-schema.ts';
 import { signPayload } from '../../../src/service/events/webhook-signature.ts';
 import { createWebhookSender, verifySignature } from '../../../src/service/events/webhooks.ts';
@@ -244,6 +245,14 @@ describe('verifySignature', () => {
   it("round-trips with the sender's signPayload", () => {
     expect(signPayload(SECRET, body, t)).toBe(header);
     expect(verifySignature(SECRET, signPayload(SECRET, body), body)).toBe(true);
+  });
+  it('is exported by the package for receivers, with the header names', () => {
+    expect(bursar.verifySignature).toBe(verifySignature);
+    expect([bursar.SIGNATURE_HEADER, bursar.ID_HEADER, bursar.EVENT_HEADER]).toEqual([
+      'bursar-signature',
+      'bursar-webhook-id',
+      'bursar-event',
+    ]);
   });
   it('accepts any matching v1 (secret rotation)', () => {
     const v1 = header.split('v1=')[1]!;
