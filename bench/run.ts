@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchApi } from './api.bench.ts';
 import { benchEngine } from './engine.bench.ts';
+import { benchIngest } from './ingest.bench.ts';
 import { renderSection, type Section } from './harness.ts';
 import { benchInstrumentation } from './instrumentation.bench.ts';
+import { benchMetrics } from './metrics.bench.ts';
 import { benchSqlite } from './sqlite.bench.ts';
 
 // `npm run bench` prints the figures; `npm run bench -- --write` also rewrites bench/RESULTS.md.
@@ -10,6 +13,9 @@ const suites: Record<string, () => Promise<Section[]>> = {
   engine: benchEngine,
   sqlite: benchSqlite,
   instrumentation: benchInstrumentation,
+  ingest: benchIngest,
+  api: benchApi,
+  metrics: benchMetrics,
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const sections: Section[] = [];
