@@ -3,7 +3,7 @@
 # install. A missing binary never lets a test pass silently: tests that need one fail.
 set -euo pipefail
 # binary:package pairs. Later subsystems add theirs here (redis-server, prometheus, ...).
-NEEDED=(promtool:prometheus prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager)
+NEEDED=(promtool:prometheus prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager redis-server:redis-server redis-cli:redis-tools)
 missing=()
 for pair in "${NEEDED[@]+"${NEEDED[@]}"}"; do
   bin="${pair%%:*}"; pkg="${pair##*:}"

@@ -12,12 +12,19 @@ export class CompiledBudget {
   /** Own limit in counter units, parent share resolved; overrides are added per call. */
   readonly baseLimit: number;
   #overrides: readonly Override[] = [];
+  /** Position of `tenant` in groupBy (-1 when not grouped by tenant). */
+  readonly #tenantGroup: number;
+  /** The single tenant a literal `tenant` selector pins this budget to. */
+  readonly #tenantLiteral: string | undefined;
 
   constructor(spec: BudgetSpec, baseLimit: number) {
     this.spec = spec;
     this.selector = compileSelector(spec.selector);
     this.groupBy = spec.groupBy;
     this.baseLimit = baseLimit;
+    this.#tenantGroup = spec.groupBy.indexOf('tenant');
+    const t = spec.selector.tenant;
+    this.#tenantLiteral = t !== undefined && !t.startsWith('!') && !t.includes('*') ? t : undefined;
   }
 
   get id(): string {
@@ -49,12 +56,23 @@ export class CompiledBudget {
   }
 
   counter(group: string, window: PeriodWindow): CounterRef {
-    return {
+    const ref: CounterRef = {
       key: counterKey(this.spec.id, group, window.start),
       budgetId: this.spec.id,
       group,
       periodStart: window.start,
+      periodEnd: window.end,
     };
+    const tenant = this.#tenantOf(group);
+    if (tenant !== undefined) ref.tenant = tenant;
+    return ref;
+  }
+
+  /** The tenant of a counter of this budget, when one budget counter never spans tenants. */
+  #tenantOf(group: string): string | undefined {
+    if (this.#tenantGroup < 0) return this.#tenantLiteral;
+    if (this.groupBy.length === 1) return group;
+    return group.split('\u0001')[this.#tenantGroup] ?? '';
   }
 
   /** The counter cap the store enforces atomically; Infinity when this budget never denies. */

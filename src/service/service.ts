@@ -6,6 +6,8 @@ import { BudgetEngine } from '../budget/engine.ts';
 import { snapshotHistory } from '../budget/status.ts';
 import { PriceCatalog } from '../pricing/catalog.ts';
 import { MemoryStore } from '../store/memory-store.ts';
+import { redisOptionsFromConfig } from '../store/redis-config.ts';
+import { RedisStore } from '../store/redis-store.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { createApiApp } from './api/api-app.ts';
@@ -32,8 +34,9 @@ export interface RunningService {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function openStore(config: ServiceConfig): Store {
+function openStore(config: ServiceConfig, now?: () => number): Store {
   if (config.store.kind === 'memory') return new MemoryStore();
+  if (config.store.kind === 'redis') return new RedisStore(redisOptionsFromConfig(config.store.redis!, now));
   return new SqliteStore({ path: path.resolve(config.store.dataDir, 'bursar.db') });
 }
 
@@ -62,7 +65,7 @@ export async function startService(
   } else if (keys.open) {
     log.warn('no API keys configured: every local request is admin (loopback only)');
   }
-  const store = openStore(config);
+  const store = openStore(config, options.now);
   // Custom prices set through the API (kept in dataDir/prices.json) survive restarts.
   const catalog = new PriceCatalog({ custom: loadCustomPrices(config) });
   const engine = new BudgetEngine({

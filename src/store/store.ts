@@ -15,6 +15,17 @@ export interface CounterRef {
   /** The budget's groupBy label values joined, '' for ungrouped budgets. */
   group: string;
   periodStart: number;
+  /**
+   * First instant of the next period (Infinity for `total`). Set by the engine; stores
+   * that expire counters once their period is over (Redis) read it, the others ignore it.
+   */
+  periodEnd?: number;
+  /**
+   * The one tenant every call counted here belongs to (the budget groups by tenant or
+   * selects a single tenant); absent when the budget spans tenants (a global cap). Stores
+   * that shard by tenant (Redis Cluster hash tags) place the counter by it.
+   */
+  tenant?: string;
 }
 
 export interface CounterValue {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { budgetSpecSchema } from '../../budget/budget-spec.ts';
+import { redisStoreConfigSchema } from '../../store/redis-config.ts';
 import { labelName, STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
 
 /**
@@ -111,11 +112,17 @@ export const serviceConfigSchema = z
       .prefault({}),
     store: z
       .object({
-        kind: z.enum(['sqlite', 'memory']).default('sqlite'),
+        kind: z.enum(['sqlite', 'memory', 'redis']).default('sqlite'),
         /** The SQLite database lives here (bursar.db). */
         dataDir: z.string().min(1).default('./data'),
+        /** kind redis: the Redis server or Cluster several replicas share. */
+        redis: redisStoreConfigSchema.optional(),
       })
       .strict()
+      .refine((s) => s.kind !== 'redis' || s.redis !== undefined, {
+        message: 'store.kind redis needs store.redis with a url or nodes',
+        path: ['redis'],
+      })
       .prefault({}),
     auth: z
       .object({ keys: z.array(apiKeySchema).default([]) })
