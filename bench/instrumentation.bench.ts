@@ -7,6 +7,10 @@ import { promisify } from 'node:util';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
+// Types only (erased): the modules themselves are loaded on demand, see bursarClient.
+import type * as OpenAIAdapter from '../src/instrumentation/providers/openai.ts';
+import type * as Telemetry from '../src/instrumentation/telemetry.ts';
+import type * as Catalog from '../src/pricing/catalog.ts';
 import { fmtNs, measure, type Result, type Section } from './harness.ts';
 
 /**
@@ -106,15 +110,16 @@ const fakeFetch = async (_url: unknown, init?: { body?: unknown }): Promise<Resp
   return new Response(completionJson, { status: 200, headers: jsonHeaders });
 };
 
-const newClient = () => new OpenAI({ apiKey: 'sk-bench', fetch: fakeFetch as typeof fetch, maxRetries: 0 });
+export const newClient = () =>
+  new OpenAI({ apiKey: 'sk-bench', fetch: fakeFetch as typeof fetch, maxRetries: 0 });
 
 const messages = [
   { role: 'system' as const, content: 'You are terse.' },
   { role: 'user' as const, content: 'Say hello.' },
 ];
-const plainCall = (c: OpenAI) => c.chat.completions.create({ model: MODEL, messages, max_tokens: 64 });
+export const plainCall = (c: OpenAI) => c.chat.completions.create({ model: MODEL, messages, max_tokens: 64 });
 // include_usage asked for explicitly: every variant sends the same request and reads 51 chunks.
-const streamCall = async (c: OpenAI) => {
+export const streamCall = async (c: OpenAI) => {
   const s = await c.chat.completions.create({
     model: MODEL,
     messages,
@@ -129,7 +134,7 @@ const streamCall = async (c: OpenAI) => {
 
 // ---- OTel SDK providers ---------------------------------------------------------------
 
-interface Otel {
+export interface Otel {
   tracerProvider: TracerProvider;
   meterProvider: MeterProvider;
   /** Spans the exporter received (and dropped). */
@@ -139,7 +144,7 @@ interface Otel {
 let contextInstalled = false;
 
 /** A real SDK pair as NodeSDK would build it; the span exporter counts and drops. */
-async function otelProviders(): Promise<Otel> {
+export async function otelProviders(): Promise<Otel> {
   const { context } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { ExportResultCode } = await import('@opentelemetry/core');
@@ -173,10 +178,21 @@ async function otelProviders(): Promise<Otel> {
   };
 }
 
-async function bursarClient(otel: Otel): Promise<OpenAI> {
-  const { instrumentOpenAIClient } = await import('../src/instrumentation/providers/openai.ts');
-  const { GenAiTelemetry } = await import('../src/instrumentation/telemetry.ts');
-  const { PriceCatalog } = await import('../src/pricing/catalog.ts');
+/**
+ * bursar's OpenAI instrumentation on a new client. `dir` is the folder of modules to load:
+ * src/ by default, or another copy (an older src/ to compare with, or compiled .js as
+ * the package ships it, which Node loads without stripping types).
+ */
+export async function bursarClient(
+  otel: Otel,
+  dir = new URL('../src/', import.meta.url).href,
+): Promise<OpenAI> {
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  const ext = existsSync(new URL('instrumentation/telemetry.ts', base)) ? 'ts' : 'js';
+  const load = (p: string) => import(new URL(`${p}.${ext}`, base).href);
+  const { instrumentOpenAIClient } = (await load('instrumentation/providers/openai')) as typeof OpenAIAdapter;
+  const { GenAiTelemetry } = (await load('instrumentation/telemetry')) as typeof Telemetry;
+  const { PriceCatalog } = (await load('pricing/catalog')) as typeof Catalog;
   const telemetry = new GenAiTelemetry(new PriceCatalog(), {
     tracerProvider: otel.tracerProvider,
     meterProvider: otel.meterProvider,

@@ -1,0 +1,51 @@
+import type OpenAI from 'openai';
+import { bursarClient, newClient, otelProviders, plainCall, streamCall } from './instrumentation.bench.ts';
+
+/**
+ * A fixed number of calls for an instruction count (`valgrind --tool=cachegrind
+ * --cache-sim=no`): deterministic where timings on a shared machine are not. Run it
+ * with n and with 0 calls; the difference over n is the count per call.
+ *
+ *   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+ *     node bench/profile-count.ts plain|stream bare|bursar n [dir]
+ */
+const [kind = 'plain', variant = 'bursar', n = '1000', dir] = process.argv.slice(2);
+const otel = await otelProviders();
+// PROVIDERS=noop | tracer | meter: as in profile-instrumentation.ts, to split the count.
+const { metrics, trace } = await import('@opentelemetry/api');
+const which = process.env.PROVIDERS ?? 'sdk';
+if (which === 'noop' || which === 'meter') otel.tracerProvider = trace.getTracerProvider() as never;
+if (which === 'noop' || which === 'tracer') otel.meterProvider = metrics.getMeterProvider() as never;
+if (kind === 'telemetry') {
+  // Only bursar's start + end of a call (span, metrics, record), no SDK call around it.
+  const { GenAiTelemetry } = await import('../src/instrumentation/telemetry.ts');
+  const { PriceCatalog } = await import('../src/pricing/catalog.ts');
+  const { chatCompletionResult } = await import('../src/instrumentation/providers/openai-results.ts');
+  const t = new GenAiTelemetry(new PriceCatalog(), otel);
+  const body = JSON.parse(
+    '{"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":1024},"completion_tokens_details":{"reasoning_tokens":128}}}',
+  );
+  const one = () =>
+    t
+      .start({
+        provider: 'openai',
+        operation: 'chat',
+        model: 'gpt-4o-mini',
+        stream: false,
+        serverAddress: 'api.openai.com',
+        serverPort: 443,
+        params: { maxTokens: 64 },
+      })
+      .end(chatCompletionResult(body));
+  for (let i = 0; i < 200; i++) one();
+  for (let i = 0; i < Number(n); i++) {
+    one();
+    if (i % 100 === 0) await new Promise((r) => setImmediate(r)); // let the span processor run
+  }
+} else {
+  const c: OpenAI = variant === 'bare' ? newClient() : await bursarClient(otel, dir);
+  const call = kind === 'plain' ? plainCall : streamCall;
+  const warm = kind === 'plain' ? 2000 : 300; // until the JIT has compiled the hot paths
+  for (let i = 0; i < warm; i++) await call(c);
+  for (let i = 0; i < Number(n); i++) await call(c);
+}
