@@ -1,8 +1,10 @@
 /**
  * Group commit, pipelined: operations are applied to the in-memory working copy at once,
  * and their persistence is queued here. The queue is closed into a batch when it holds
- * `maxBatch` units of work or `intervalMs` after its first entry, whichever comes first,
- * and posted to the writer (a worker thread), which writes each batch in ONE transaction
+ * `maxBatch` units of work; when the writer is idle, at the end of the current event-loop
+ * turn (so a lone request waits for one fsync, not for a timer); when the writer is busy,
+ * as soon as it acknowledges its batch or `intervalMs` after the queue's first entry,
+ * whichever comes first. Batches go to the writer (a worker thread), which writes each in ONE transaction
  * and acknowledges batches in the order they were posted. Every waiter resolves only
  * after its batch committed: one fsync acknowledges hundreds of operations, and the next
  * batch is prepared while the writer works on the last.
@@ -45,6 +47,7 @@ export class GroupCommit<B> {
   #inflight: Slot<B>[] = [];
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #flushes = 0;
 
   constructor(opts: GroupCommitOptions<B>) {
@@ -96,16 +99,14 @@ export class GroupCommit<B> {
     }
     cur.units += units;
     if (cur.units >= this.#opts.maxBatch) this.flush();
-    else if (this.#timer === undefined) this.#timer = setTimeout(() => this.flush(), this.#opts.intervalMs);
+    else if (this.#inflight.length === 0) this.#immediate ??= setImmediate(() => this.flush());
+    else this.#timer ??= setTimeout(() => this.flush(), this.#opts.intervalMs);
     return cur.promise;
   }
 
   /** Closes the current batch and posts it now. Never throws: failures reject the waiters. */
   flush(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#cancelScheduled();
     const slot = this.#current;
     if (slot.promise === undefined) return;
     this.#current = this.#slot();
@@ -136,14 +137,24 @@ export class GroupCommit<B> {
     this.#flushes += 1;
     this.#opts.onSuccess(head.batch);
     head.resolve(results);
+    // The writer is free: what queued up while it worked goes now.
+    if (this.#inflight.length === 0 && this.#current.promise !== undefined) this.flush();
   }
 
-  /** Fails every batch not yet acknowledged, posted or still filling. */
-  fail(error: unknown): void {
+  #cancelScheduled(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    if (this.#immediate !== undefined) {
+      clearImmediate(this.#immediate);
+      this.#immediate = undefined;
+    }
+  }
+
+  /** Fails every batch not yet acknowledged, posted or still filling. */
+  fail(error: unknown): void {
+    this.#cancelScheduled();
     const failed = this.#inflight;
     if (this.#current.promise !== undefined) failed.push(this.#current);
     this.#inflight = [];

@@ -6,7 +6,7 @@ import type { WriteMessage } from './sqlite-writer.ts';
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. Default './data/bursar.db'. */
   path?: string;
-  /** Longest wait before a pending batch is written. Default 2 ms. */
+  /** While the writer is busy, the longest wait before queued work is posted anyway (pipelined). Default 2 ms; an idle writer gets work at once. */
   flushIntervalMs?: number;
   /** Units of work (reservations, commits, records, marks...) that trigger a write at once. Default 1000. */
   maxBatch?: number;
