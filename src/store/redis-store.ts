@@ -72,7 +72,11 @@ export interface RedisStoreHealth {
   holdsExpired: number;
 }
 
-const UNKNOWN: CounterValue = { used: Number.NaN, reserved: Number.NaN };
+/**
+ * Counter values answered for buffered usage: not known until it lands. Zero, not NaN: the
+ * threshold watcher must not fire on them (it fires once the replay's own counters do).
+ */
+const UNKNOWN: CounterValue = { used: 0, reserved: 0 };
 const MAX_LOCATED = 100_000;
 
 /**

@@ -1,3 +1,4 @@
+import { RedisStore } from '../../store/redis-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { ServiceStats } from '../service-stats.ts';
 import type { LabelLimiter } from './label-limiter.ts';
@@ -64,6 +65,25 @@ export class ServiceMetrics {
     type: 'gauge',
     labelNames: ['store'],
   });
+  /** Redis store only: the fail-open buffer and the holds its scripts expired. */
+  readonly storeBuffer = new SeriesFamily({
+    name: 'bursar_store_buffered_records',
+    help: 'Usage records and commits accepted while Redis was unreachable, waiting to be replayed (fail-open budgets).',
+    type: 'gauge',
+    labelNames: ['store'],
+  });
+  readonly storeBufferDone = new SeriesFamily({
+    name: 'bursar_store_buffer_records_total',
+    help: 'Buffered usage records and commits by result: replayed into Redis, or rejected because the buffer was full.',
+    type: 'counter',
+    labelNames: ['store', 'result'],
+  });
+  readonly storeHoldsExpired = new SeriesFamily({
+    name: 'bursar_store_holds_expired_total',
+    help: 'Reservations whose holds the Redis scripts dropped because they expired unreleased (e.g. the client died).',
+    type: 'counter',
+    labelNames: ['store'],
+  });
   readonly #stats: ServiceStats;
   readonly #store: Store;
   readonly #limiter: LabelLimiter;
@@ -85,6 +105,9 @@ export class ServiceMetrics {
       this.webhooks,
       this.labelOverflow,
       this.storeUp,
+      ...(this.#store instanceof RedisStore
+        ? [this.storeBuffer, this.storeBufferDone, this.storeHoldsExpired]
+        : []),
     ];
   }
 
@@ -99,7 +122,14 @@ export class ServiceMetrics {
     for (const [label, n] of this.#limiter.overflowed) this.labelOverflow.set([label], n);
     let up: boolean;
     try {
-      up = await this.#store.ready();
+      if (this.#store instanceof RedisStore) {
+        const h = await this.#store.health();
+        up = h.ready;
+        this.storeBuffer.set(['redis'], h.buffered);
+        this.storeBufferDone.set(['redis', 'replayed'], h.replayed);
+        this.storeBufferDone.set(['redis', 'rejected'], h.rejected);
+        this.storeHoldsExpired.set(['redis'], h.holdsExpired);
+      } else up = await this.#store.ready();
     } catch {
       up = false;
     }

@@ -1,12 +1,25 @@
 import { z } from 'zod';
+import { RedisStore } from '../../../store/redis-store.ts';
 import { ApiError } from '../errors.ts';
 import { sendJson, sendText } from '../respond.ts';
 import { type ApiDeps, defineRoute, named, type Route } from '../route.ts';
 
 const healthResponse = named('Health', z.strictObject({ status: z.literal('ok') }));
+const bufferView = z
+  .strictObject({
+    records: z.number().int().describe('Usage records and commits waiting for Redis.'),
+    capacity: z.number().int(),
+    replayed: z.number().int().describe('Replayed into Redis since start.'),
+    rejected: z.number().int().describe('Refused because the buffer was full.'),
+  })
+  .describe('Redis store: the fail-open buffer of usage accepted while Redis was unreachable.');
 const readyResponse = named(
   'Ready',
-  z.strictObject({ status: z.literal('ready'), store: z.enum(['memory', 'sqlite', 'redis']) }),
+  z.strictObject({
+    status: z.literal('ready'),
+    store: z.enum(['memory', 'sqlite', 'redis']),
+    buffer: bufferView.optional(),
+  }),
 );
 const openApiResponse = named(
   'OpenApiDocument',
@@ -38,14 +51,27 @@ export function healthRoutes({ engine }: ApiDeps, openApiText: () => string): Ro
         503: { description: 'Not ready (error.code not_ready).' },
       },
       async handle({ res }) {
-        const ok = await engine.store.ready().catch(() => false);
+        const store = engine.store;
+        if (store instanceof RedisStore) {
+          // Redis: why it is not ready, and what the fail-open buffer holds, either way.
+          const h = await store.health();
+          const buffer = {
+            records: h.buffered,
+            capacity: h.bufferCapacity,
+            replayed: h.replayed,
+            rejected: h.rejected,
+          };
+          if (!h.ready)
+            throw new ApiError(503, 'not_ready', `the redis store is not usable: ${h.reason ?? 'unknown'}`, {
+              extra: { buffer },
+            });
+          sendJson(res, 200, { status: 'ready', store: store.kind, buffer });
+          return;
+        }
+        const ok = await store.ready().catch(() => false);
         if (!ok)
-          throw new ApiError(
-            503,
-            'not_ready',
-            `the ${engine.store.kind} store is not reachable or not writable`,
-          );
-        sendJson(res, 200, { status: 'ready', store: engine.store.kind });
+          throw new ApiError(503, 'not_ready', `the ${store.kind} store is not reachable or not writable`);
+        sendJson(res, 200, { status: 'ready', store: store.kind });
       },
     }),
     defineRoute({
