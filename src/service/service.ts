@@ -37,7 +37,10 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 function openStore(config: ServiceConfig, now?: () => number): Store {
   if (config.store.kind === 'memory') return new MemoryStore();
   if (config.store.kind === 'redis') return new RedisStore(redisOptionsFromConfig(config.store.redis!, now));
-  return new SqliteStore({ path: path.resolve(config.store.dataDir, 'bursar.db') });
+  return new SqliteStore({
+    path: path.resolve(config.store.dataDir, 'bursar.db'),
+    synchronous: config.store.synchronous,
+  });
 }
 
 async function listen(server: Server, host: string, port: number): Promise<string> {

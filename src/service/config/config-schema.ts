@@ -115,6 +115,12 @@ export const serviceConfigSchema = z
         kind: z.enum(['sqlite', 'memory', 'redis']).default('sqlite'),
         /** The SQLite database lives here (bursar.db). */
         dataDir: z.string().min(1).default('./data'),
+        /**
+         * SQLite durability of an acknowledged write: FULL survives power loss (an fsync per
+         * group commit); NORMAL survives a crash of the process (WAL), not of the machine, and
+         * answers faster.
+         */
+        synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
         /** kind redis: the Redis server or Cluster several replicas share. */
         redis: redisStoreConfigSchema.optional(),
       })
