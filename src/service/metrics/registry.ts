@@ -78,7 +78,10 @@ export class MetricsRegistry {
   /** The text exposition: gauges brought up to date first, then every family. */
   async render(): Promise<Buffer[]> {
     const t0 = performance.now();
-    await Promise.all([this.budgetGauges.refresh(), this.service.refresh()]);
+    // A store that cannot be read (Redis down) must not hide the rest, bursar_store_up = 0
+    // above all: the budget gauges keep their last values until it can be read again.
+    const gauges = this.budgetGauges.refresh().catch(() => undefined);
+    await Promise.all([gauges, this.service.refresh()]);
     const w = new ExpositionWriter();
     for (const f of this.#families) await f.render(w);
     w.text(await this.#prom.metrics());
