@@ -55,7 +55,13 @@ function readYaml(file: string): Tree {
     const e = doc.errors[0]!;
     throw new ConfigError('', e.message.split('\n')[0]!, `config ${file}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias to no anchor, or an alias bomb: the yaml library throws while resolving.
+    throw new ConfigError('', (error as Error).message, `config ${file}`);
+  }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError('', 'the top level must be a mapping of keys', `config ${file}`);

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/service/config/load-config.ts';
+
+/**
+ * The smallest inputs that broke the service during the reliability campaign, each kept
+ * as a plain example beside the fuzz test that found it.
+ */
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bursar-regress-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('found by fuzz-config', () => {
+  it('a YAML alias with no anchor is a ConfigError, not a ReferenceError from the yaml library', () => {
+    const file = path.join(dir, 'alias.yaml');
+    writeFileSync(file, 'otlp: *nowhere\n');
+    const e = thrown(() => loadConfig({ file, env: {} }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toContain('alias.yaml');
+    expect((e as Error).message).toMatch(/Unresolved alias/);
+  });
+
+  it('a YAML alias bomb is a ConfigError, refused before it expands', () => {
+    const file = path.join(dir, 'bomb.yaml');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) {
+      const name = String.fromCharCode(97 + i);
+      const prev = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    writeFileSync(file, `${levels.join('\n')}\n`);
+    const e = thrown(() => loadConfig({ file, env: {} }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toMatch(/alias/i);
+  });
+});
