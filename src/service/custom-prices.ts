@@ -10,10 +10,11 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import type { ModelPrice } from '../pricing/price.ts';
 import { assertModelPrice } from '../pricing/validate-price.ts';
-import { ValidationError } from '../validation/errors.ts';
+import { parseWith, ValidationError } from '../validation/errors.ts';
 import type { ServiceConfig } from './config/config-schema.ts';
 
 /**
@@ -33,6 +34,22 @@ interface PriceFile {
   prices: ModelPrice[];
 }
 
+const fileHead = z.looseObject({ format: z.literal(FORMAT), version: z.literal(1) });
+/** What assertModelPrice may read without tripping over a wrong type; it checks the values. */
+const priceFileShape = z.looseObject({
+  prices: z.array(
+    z.looseObject({
+      model: z.string(),
+      provider: z.string(),
+      effectiveFrom: z.string(),
+      source: z.string(),
+      aliases: z.array(z.string()).optional(),
+      tiers: z.array(z.looseObject({})).optional(),
+      free: z.boolean().optional(),
+    }),
+  ),
+});
+
 function fileOf(config: ServiceConfig): string | undefined {
   return config.store.kind === 'sqlite' ? path.resolve(config.store.dataDir, 'prices.json') : undefined;
 }
@@ -48,16 +65,18 @@ export function loadCustomPrices(config: ServiceConfig): ModelPrice[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  let data: Partial<PriceFile>;
+  let json: unknown;
   try {
-    data = JSON.parse(text) as Partial<PriceFile>;
+    json = JSON.parse(text);
   } catch (error) {
     throw new ValidationError('', `not valid JSON: ${(error as Error).message}`, file);
   }
-  if (data.format !== FORMAT || data.version !== 1 || !Array.isArray(data.prices))
-    throw new ValidationError('format', `expected a ${FORMAT} file of version 1`, file);
-  data.prices.forEach((p, i) => assertModelPrice(p, `${file}: prices[${i}] (${String(p?.model)})`));
-  return data.prices;
+  const head = fileHead.safeParse(json);
+  if (!head.success) throw new ValidationError('format', `expected a ${FORMAT} file of version 1`, file);
+  // The shape first (a hand-edited or damaged file may hold anything), then the figures.
+  const prices = parseWith(priceFileShape, json, file).prices as unknown as ModelPrice[];
+  prices.forEach((p, i) => assertModelPrice(p, `${file}: prices[${i}] (${p.model})`));
+  return prices;
 }
 
 function writeAtomically(file: string, text: string): void {

@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/service/config/load-config.ts';
+import { ConfigError, loadConfig, parseConfig } from '../../src/service/config/load-config.ts';
+import { loadCustomPrices } from '../../src/service/custom-prices.ts';
+import { ValidationError } from '../../src/validation/errors.ts';
 
 /**
  * The smallest inputs that broke the service during the reliability campaign, each kept
@@ -43,5 +45,34 @@ describe('found by fuzz-config', () => {
     const e = thrown(() => loadConfig({ file, env: {} }));
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as Error).message).toMatch(/alias/i);
+  });
+
+  it('a damaged prices.json (null, wrong types) is a ValidationError naming the file and field', () => {
+    const dataDir = path.join(dir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const config = parseConfig({ store: { dataDir } });
+    const head = { format: 'bursar-custom-prices', version: 1, savedAt: '2026-05-20T00:00:00Z' };
+    const price = {
+      model: 'm',
+      provider: 'openai',
+      effectiveFrom: '2026-01-01',
+      source: 's',
+      input: 1,
+      output: 2,
+    };
+    for (const [content, field] of [
+      [null, 'format'],
+      [{ ...head, prices: [null] }, 'prices.0'],
+      [{ ...head, prices: [{ ...price, tiers: 5 }] }, 'prices.0.tiers'],
+      [{ ...head, prices: [{ ...price, tiers: [null] }] }, 'prices.0.tiers.0'],
+      [{ ...head, prices: [{ ...price, aliases: 'x' }] }, 'prices.0.aliases'],
+      [{ ...head, prices: [{ ...price, model: 7 }] }, 'prices.0.model'],
+    ] as const) {
+      writeFileSync(path.join(dataDir, 'prices.json'), JSON.stringify(content));
+      const e = thrown(() => loadCustomPrices(config));
+      expect(e, JSON.stringify(content)).toBeInstanceOf(ValidationError);
+      expect((e as ValidationError).field).toBe(field);
+      expect((e as Error).message).toContain('prices.json');
+    }
   });
 });
