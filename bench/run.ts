@@ -6,6 +6,7 @@ import { benchIngest } from './ingest.bench.ts';
 import { renderSection, type Section } from './harness.ts';
 import { benchInstrumentation } from './instrumentation.bench.ts';
 import { benchMetrics } from './metrics.bench.ts';
+import { benchRedis } from './redis.bench.ts';
 import { benchSqlite } from './sqlite.bench.ts';
 
 // `npm run bench` prints the figures; `npm run bench -- --write` also rewrites bench/RESULTS.md.
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<Section[]>> = {
   ingest: benchIngest,
   api: benchApi,
   metrics: benchMetrics,
+  redis: benchRedis,
 };
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const sections: Section[] = [];

@@ -75,13 +75,16 @@ export async function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown[]> {
+  // One argument array, built once: numkeys, keys, then ARGV.
+  const all: (string | number)[] = [...keys];
+  for (const a of args) all.push(a);
   try {
-    return (await client.evalsha(SHAS[name], keys.length, ...keys, ...args)) as unknown[];
+    return (await client.evalsha(SHAS[name], keys.length, ...all)) as unknown[];
   } catch (error) {
     if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw asStoreError(error);
   }
   try {
-    return (await client.eval(LUA[name], keys.length, ...keys, ...args)) as unknown[];
+    return (await client.eval(LUA[name], keys.length, ...all)) as unknown[];
   } catch (error) {
     throw asStoreError(error);
   }

@@ -26,8 +26,18 @@ function escapeTag(s: string): string {
   return s.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
+const TAGS = new Map<string, string>();
+
+/** The section of a tenant (cached: the hot path asks for the same few tenants again and again). */
 export function tenantTag(tenant: string | undefined): string {
-  return `t:${escapeTag(tenant ?? '')}`;
+  const t = tenant ?? '';
+  let tag = TAGS.get(t);
+  if (tag === undefined) {
+    if (TAGS.size >= 100_000) TAGS.clear();
+    tag = `t:${escapeTag(t)}`;
+    TAGS.set(t, tag);
+  }
+  return tag;
 }
 
 /** The section a counter lives in. */

@@ -47,8 +47,9 @@ for s = 1, nsec do
 end
 
 local expired = 0
--- Drops a reservation's holds in one section; false when they were not active.
-local function dropHolds(p, id, state)
+-- Drops a reservation's holds in one section (and records its new state, plus the record
+-- id when given); false when they were not active.
+local function dropHolds(p, id, state, rid)
   local rk = p .. 'r:' .. id
   local r = redis.call('HMGET', rk, 'st', 'hs')
   redis.call('ZREM', p .. 'h', id)
@@ -56,13 +57,21 @@ local function dropHolds(p, id, state)
   if r[2] then
     local list = cjson.decode(r[2])
     for i = 1, #list, 2 do
-      local ck = p .. 'c:' .. list[i]
-      local have = tonumber(redis.call('HGET', ck, 'r') or '0')
-      local d = math.min(have, tonumber(list[i + 1]))
-      if d > 0 then redis.call('HINCRBY', ck, 'r', int(-d)) end
+      local amt = list[i + 1]
+      if amt ~= '0' then
+        local ck = p .. 'c:' .. list[i]
+        if redis.call('HINCRBY', ck, 'r', '-' .. amt) < 0 then
+          -- Never below zero; and a counter that expired meanwhile is not brought back.
+          if redis.call('PTTL', ck) == -1 and not redis.call('HGET', ck, 'u') then
+            redis.call('DEL', ck)
+          else
+            redis.call('HSET', ck, 'r', 0)
+          end
+        end
+      end
     end
   end
-  redis.call('HSET', rk, 'st', state)
+  if rid then redis.call('HSET', rk, 'st', state, 'rec', rid) else redis.call('HSET', rk, 'st', state) end
   return true
 end
 -- Holds whose reservation expired (plus the grace) and nobody released: dropped, counted.
@@ -98,8 +107,10 @@ local function ledger(p, day, time, member, ttl, keepFrom)
   local stamp = string.format('%010d%06d%04d', tonumber(clock[1]), tonumber(clock[2]), stampN)
   redis.call('ZADD', lk, time, stamp .. '|' .. member)
   redis.call('PEXPIRE', lk, ttl)
-  redis.call('ZADD', p .. 'ld', day, day)
-  redis.call('ZREMRANGEBYSCORE', p .. 'ld', '-inf', '(' .. keepFrom)
+  -- A new day for this section: the index forgets days past the retention.
+  if redis.call('ZADD', p .. 'ld', day, day) == 1 then
+    redis.call('ZREMRANGEBYSCORE', p .. 'ld', '-inf', '(' .. keepFrom)
+  end
 end
 `;
 
@@ -201,8 +212,12 @@ local status, dup, vals, k = 'applied', 0, {}, 0
 for s = 1, nsec do
   local p, sec = pre[s], secs[s]
   if sec.home then
-    if dropHolds(p, id, 'committed') then status = 'committed'; hst = 'committed' else status = 'late' end
-    redis.call('HSET', p .. 'r:' .. id, 'rec', rid)
+    if dropHolds(p, id, 'committed', rid) then
+      status = 'committed'; hst = 'committed'
+    else
+      status = 'late'
+      redis.call('HSET', p .. 'r:' .. id, 'rec', rid)
+    end
   else
     dropHolds(p, id, 'committed')
   end
