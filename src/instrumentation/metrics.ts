@@ -30,7 +30,7 @@ export class GenAiMetrics {
   readonly #dev: Record<keyof typeof METRIC_GEN_AI_CLIENT_INFERENCE_USAGE, Counter> | undefined;
   readonly #byTokenType = new Map<Attributes, { input: Attributes; output: Attributes }>();
 
-  constructor(meter: Meter, latestExperimental: boolean) {
+  constructor(meter: Meter, latestExperimental: boolean, perChunk = false) {
     this.#tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
       description: 'Number of input and output tokens used.',
       unit: '{token}',
@@ -48,7 +48,9 @@ export class GenAiMetrics {
       advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
     });
     this.#perChunk = meter.createHistogram(METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK, {
-      description: 'Time between consecutive chunks of a streamed response.',
+      description: perChunk
+        ? 'Time between consecutive chunks of a streamed response, one point per chunk after the first.'
+        : 'Mean time between consecutive chunks of a streamed response, one point per stream.',
       unit: 's',
       advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
     });

@@ -18,6 +18,13 @@ export interface InstrumentationSettings {
   injectStreamUsage: boolean;
   /** Hide the usage-only chunk from callers who did not ask for it. */
   hideInjectedUsageChunk: boolean;
+  /**
+   * gen_ai.client.operation.time_per_output_chunk: one point per stream, its mean time
+   * between chunks ('per-stream', the default), or one point per chunk after the first
+   * as the semconv describes it ('per-chunk'). A histogram point costs the OTel SDK about
+   * 1 µs (it hashes the attribute set each time), more than the rest of a chunk's handling.
+   */
+  chunkTimings: 'per-stream' | 'per-chunk';
   tracerProvider?: TracerProvider;
   meterProvider?: MeterProvider;
 }
@@ -35,6 +42,7 @@ export function settingsFrom(
     metricScopeLabels: s.metricScopeLabels ?? [],
     injectStreamUsage: s.injectStreamUsage ?? true,
     hideInjectedUsageChunk: s.hideInjectedUsageChunk ?? true,
+    chunkTimings: s.chunkTimings ?? 'per-stream',
     ...(s.tracerProvider ? { tracerProvider: s.tracerProvider } : {}),
     ...(s.meterProvider ? { meterProvider: s.meterProvider } : {}),
   };

@@ -94,7 +94,11 @@ export class GenAiTelemetry {
     if (this.#metrics?.provider !== provider) {
       this.#metrics = {
         provider,
-        m: new GenAiMetrics(provider.getMeter('bursar'), this.settings.latestExperimental),
+        m: new GenAiMetrics(
+          provider.getMeter('bursar'),
+          this.settings.latestExperimental,
+          this.settings.chunkTimings === 'per-chunk',
+        ),
       };
     }
     return this.#metrics.m;
@@ -200,6 +204,7 @@ export class CallTracker {
   readonly scope: Scope;
   readonly #t: GenAiTelemetry;
   readonly #start = performance.now();
+  #firstChunk = 0;
   #lastChunk = 0;
   #chunks = 0;
   #chunkAttrs: Attributes | undefined;
@@ -225,22 +230,28 @@ export class CallTracker {
   /** Marks the arrival of a streamed chunk (time to first chunk, time between chunks). */
   chunk(): void {
     const now = performance.now();
-    // Looked up once per stream, not once per chunk.
-    const attrs = (this.#chunkAttrs ??= this.#t.metricAttributes(
-      this.request,
-      undefined,
-      undefined,
-      this.scope,
-    ));
-    if (this.#chunks === 0) {
+    const n = this.#chunks++;
+    if (n === 0) {
+      this.#firstChunk = now;
       const ttfc = (now - this.#start) / 1000;
       this.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
-      this.#t.metrics.timeToFirstChunk(attrs, ttfc);
-    } else {
-      this.#t.metrics.timePerChunk(attrs, (now - this.#lastChunk) / 1000);
+      this.#t.metrics.timeToFirstChunk(this.#chunkAttributes(), ttfc);
+    } else if (this.#t.settings.chunkTimings === 'per-chunk') {
+      this.#t.metrics.timePerChunk(this.#chunkAttributes(), (now - this.#lastChunk) / 1000);
     }
     this.#lastChunk = now;
-    this.#chunks += 1;
+  }
+
+  /** Chunk metric attributes, looked up once per stream, not once per chunk. */
+  #chunkAttributes(): Attributes {
+    return (this.#chunkAttrs ??= this.#t.metricAttributes(this.request, undefined, undefined, this.scope));
+  }
+
+  /** Per-stream chunk timing: the mean time between chunks, one point per stream. */
+  #recordChunkTimings(): void {
+    if (this.#chunks < 2 || this.#t.settings.chunkTimings !== 'per-stream') return;
+    const mean = (this.#lastChunk - this.#firstChunk) / (this.#chunks - 1) / 1000;
+    this.#t.metrics.timePerChunk(this.#chunkAttributes(), mean);
   }
 
   /**
@@ -301,6 +312,7 @@ export class CallTracker {
       });
     }
     span.end();
+    this.#recordChunkTimings();
     const metricAttrs = this.#t.metricAttributes(req, result?.responseModel, err, this.scope);
     this.#t.metrics.record(
       metricAttrs,

@@ -102,8 +102,16 @@ export async function startService(
   const snapshots = setInterval(() => {
     snapshotHistory(engine).catch((error: unknown) => log.error({ err: error }, 'history snapshot failed'));
   }, config.snapshotIntervalMs);
+  // Replicas sharing Redis learn of budget and override changes made through the others.
+  const reload =
+    store.kind === 'redis'
+      ? setInterval(() => {
+          engine.set.load().catch((error: unknown) => log.warn({ err: error }, 'budget reload failed'));
+        }, config.budgetReloadMs)
+      : undefined;
   sweep.unref();
   snapshots.unref();
+  reload?.unref();
 
   log.info(
     { otlp: otlpUrl, api: apiUrl, store: store.kind, budgets: engine.budgets().length },
@@ -115,6 +123,7 @@ export async function startService(
     (closing ??= (async () => {
       clearInterval(sweep);
       clearInterval(snapshots);
+      clearInterval(reload);
       const stopped = Promise.all([
         new Promise((r) => otlpServer.close(r)),
         new Promise((r) => apiServer.close(r)),

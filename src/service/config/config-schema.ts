@@ -166,6 +166,11 @@ export const serviceConfigSchema = z
       .strict()
       .prefault({}),
     webhooks: z.array(webhookSchema).default([]),
+    /**
+     * With a shared store (Redis), how often each replica reloads budgets and overrides, so a
+     * change made through one replica applies on every other within this time.
+     */
+    budgetReloadMs: z.number().int().min(100).max(600_000).default(2000),
     /** How often expired reservations are released. */
     expirySweepMs: z.number().int().min(50).max(600_000).default(1000),
     /** How often budget snapshots are saved for /v1/history. */
