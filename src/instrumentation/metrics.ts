@@ -1,4 +1,4 @@
-import { type Attributes, type Counter, type Histogram, type Meter, ValueType } from '@opentelemetry/api';
+import { type Attributes, type Histogram, type Meter, ValueType } from '@opentelemetry/api';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
   GEN_AI_TOKEN_TYPE,
@@ -13,22 +13,27 @@ import {
   TOKEN_USAGE_BUCKETS,
 } from '../semconv.ts';
 import type { TokenUsage } from '../usage/token-usage.ts';
+import { CounterTotals } from './counter-totals.ts';
 
 /**
  * The GenAI client instruments, recorded from the response itself (never read back
  * from spans), so they survive trace sampling. Attribute sets are cached per distinct
  * combination and reused: building and hashing a fresh object per call would cost
- * more than the recording.
+ * more than the recording. The OTel SDK still hashes the set on every histogram
+ * record (about 1 µs each), so a call makes only the records the spec asks for —
+ * its duration and its input and output tokens — and the counters (cost, missing
+ * usage, the development usage counters) are running totals reported at collection.
  */
 export class GenAiMetrics {
   readonly #tokenUsage: Histogram;
   readonly #duration: Histogram;
   readonly #ttfc: Histogram;
   readonly #perChunk: Histogram;
-  readonly #cost: Counter;
-  readonly #missing: Counter;
-  readonly #dev: Record<keyof typeof METRIC_GEN_AI_CLIENT_INFERENCE_USAGE, Counter> | undefined;
-  readonly #byTokenType = new Map<Attributes, { input: Attributes; output: Attributes }>();
+  readonly #totals = new CounterTotals();
+  readonly #cost: number;
+  readonly #missing: number;
+  readonly #dev: Record<keyof typeof METRIC_GEN_AI_CLIENT_INFERENCE_USAGE, number> | undefined;
+  readonly #byTokenType = new WeakMap<Attributes, { input: Attributes; output: Attributes }>();
 
   constructor(meter: Meter, latestExperimental: boolean, perChunk = false) {
     this.#tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
@@ -54,19 +59,20 @@ export class GenAiMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
     });
-    this.#cost = meter.createCounter(METRIC_BURSAR_CLIENT_COST, {
+    const totals = this.#totals;
+    this.#cost = totals.counter(meter, METRIC_BURSAR_CLIENT_COST, {
       description: 'Cost of GenAI calls priced from the bursar price catalog, in integer nano-USD.',
       unit: '{nanoUSD}',
       valueType: ValueType.INT,
     });
-    this.#missing = meter.createCounter(METRIC_BURSAR_CLIENT_USAGE_MISSING, {
+    this.#missing = totals.counter(meter, METRIC_BURSAR_CLIENT_USAGE_MISSING, {
       description: 'GenAI calls whose response carried no usage: counted, never estimated.',
       unit: '{call}',
       valueType: ValueType.INT,
     });
     if (latestExperimental) {
       const c = (name: string, description: string) =>
-        meter.createCounter(name, { description, unit: '{token}', valueType: ValueType.INT });
+        totals.counter(meter, name, { description, unit: '{token}', valueType: ValueType.INT });
       const n = METRIC_GEN_AI_CLIENT_INFERENCE_USAGE;
       this.#dev = {
         input: c(n.input, 'Input tokens, cache included.'),
@@ -76,6 +82,7 @@ export class GenAiMetrics {
         reasoning: c(n.reasoning, 'Output tokens spent on reasoning.'),
       };
     }
+    totals.observe(meter);
   }
 
   #tokenTypeAttrs(attrs: Attributes): { input: Attributes; output: Attributes } {
@@ -85,7 +92,6 @@ export class GenAiMetrics {
         input: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.INPUT }),
         output: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.OUTPUT }),
       };
-      if (this.#byTokenType.size > 2000) this.#byTokenType.clear();
       this.#byTokenType.set(attrs, pair);
     }
     return pair;
@@ -99,20 +105,22 @@ export class GenAiMetrics {
     costNanoUsd: number | undefined,
   ): void {
     this.#duration.record(durationS, attrs);
-    if (!usage) this.#missing.add(1, attrs);
-    if (usage) {
+    const totals = this.#totals.totalFor(attrs).values;
+    if (!usage) totals[this.#missing]! += 1;
+    else {
       const t = this.#tokenTypeAttrs(attrs);
       this.#tokenUsage.record(usage.input, t.input);
       this.#tokenUsage.record(usage.output, t.output);
-      if (this.#dev) {
-        this.#dev.input.add(usage.input, attrs);
-        this.#dev.output.add(usage.output, attrs);
-        if (usage.cacheRead) this.#dev.cacheRead.add(usage.cacheRead, attrs);
-        if (usage.cacheWrite) this.#dev.cacheWrite.add(usage.cacheWrite, attrs);
-        if (usage.reasoning) this.#dev.reasoning.add(usage.reasoning, attrs);
+      const dev = this.#dev;
+      if (dev) {
+        totals[dev.input]! += usage.input;
+        totals[dev.output]! += usage.output;
+        totals[dev.cacheRead]! += usage.cacheRead;
+        totals[dev.cacheWrite]! += usage.cacheWrite;
+        totals[dev.reasoning]! += usage.reasoning;
       }
     }
-    if (costNanoUsd) this.#cost.add(costNanoUsd, attrs);
+    if (costNanoUsd) totals[this.#cost]! += costNanoUsd;
   }
 
   timeToFirstChunk(attrs: Attributes, seconds: number): void {
