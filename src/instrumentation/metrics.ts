@@ -132,20 +132,38 @@ export class GenAiMetrics {
   }
 }
 
-/** Reuses one frozen attribute object per distinct tuple of values. */
+type Trie = Map<string | number | undefined, Trie | Attributes>;
+
+/**
+ * Reuses one frozen attribute object per distinct tuple of values. The tuple is looked
+ * up value by value in nested maps: the strings are the caller's own (their hashes are
+ * cached), where joining them into one key would build and hash a new string per call.
+ */
 export class AttributeCache {
-  readonly #cache = new Map<string, Attributes>();
+  #root: Trie = new Map();
+  #size = 0;
   readonly #max: number;
   constructor(max = 2000) {
     this.#max = max;
   }
   get(values: readonly (string | number | undefined)[], build: () => Attributes): Attributes {
-    const key = values.join('\u0000');
-    let attrs = this.#cache.get(key);
+    let node = this.#root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i]) as Trie | undefined;
+      if (!next) node.set(values[i], (next = new Map()));
+      node = next;
+    }
+    let attrs = node.get(values[last]) as Attributes | undefined;
     if (!attrs) {
       attrs = Object.freeze(build());
-      if (this.#cache.size >= this.#max) this.#cache.clear();
-      this.#cache.set(key, attrs);
+      if (this.#size >= this.#max) {
+        this.#root = new Map();
+        this.#size = 0;
+        return this.get(values, () => attrs!);
+      }
+      node.set(values[last], attrs);
+      this.#size += 1;
     }
     return attrs;
   }

@@ -47,10 +47,12 @@ export function requestAttributes(req: GenAiRequest, scope: Scope, captureConten
   if (req.stream) a[ATTR_GEN_AI_REQUEST_STREAM] = true;
   if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
   if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;
-  if (req.params) {
-    for (const [key, attr] of PARAMS) {
-      const v = req.params[key];
-      if (v !== undefined) a[attr] = v;
+  const params = req.params;
+  if (params) {
+    // An indexed loop: no iterator and no destructured pair per parameter, per call.
+    for (let i = 0; i < PARAMS.length; i++) {
+      const v = params[PARAMS[i]![0]];
+      if (v !== undefined) a[PARAMS[i]![1]] = v;
     }
   }
   if (scope.agent !== undefined) a[ATTR_GEN_AI_AGENT_NAME] = scope.agent;

@@ -12,6 +12,8 @@ export interface ApiPromiseLike {
   _thenUnwrap(transform: (result: unknown, props: unknown) => unknown): ApiPromiseLike;
   responsePromise?: Promise<unknown>;
   parseResponse?: (client: unknown, props: unknown) => unknown;
+  /** Set once something asked for the parsed body. */
+  parsedPromise?: unknown;
 }
 
 type ApiPromiseClass = new (
@@ -115,9 +117,32 @@ export function stainlessCall(
     call.end(undefined);
     return promise;
   }
-  const out = promise._thenUnwrap(transform(call));
+  const out = chainParse(promise, transform(call)) ? promise : promise._thenUnwrap(transform(call));
   coverRawResponse(out, call, streamed, readPlain);
   return out;
+}
+
+/**
+ * Runs `transform` on what the SDK's own promise parses, by chaining it onto that
+ * promise's `parseResponse` (which the SDK calls lazily, when the caller first awaits).
+ * The caller gets the very object the SDK returned, and no second APIPromise (a Promise
+ * subclass, closures and a request-id property per call) is made. Promises derived with
+ * `_thenUnwrap` (the SDK's own helpers: `parse()`, the stream helpers) must see the
+ * transformed result too: the prototype method reads `this.parseResponse`, so it does;
+ * openai 7 gives each promise its own `_thenUnwrap` over its original parser, which is
+ * wrapped here to transform first. False when there is no parser to chain or it has
+ * already run; the caller then falls back to `_thenUnwrap`.
+ */
+function chainParse(promise: ApiPromiseLike, transform: (result: unknown) => unknown): boolean {
+  const parse = promise.parseResponse;
+  if (typeof parse !== 'function' || promise.parsedPromise !== undefined) return false;
+  promise.parseResponse = (client, props) =>
+    Promise.resolve(parse.call(promise, client, props)).then(transform);
+  if (Object.hasOwn(promise, '_thenUnwrap')) {
+    const thenUnwrap = promise._thenUnwrap;
+    promise._thenUnwrap = (fn) => thenUnwrap.call(promise, (result, props) => fn(transform(result), props));
+  }
+  return true;
 }
 
 /**

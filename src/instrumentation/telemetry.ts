@@ -138,34 +138,29 @@ export class GenAiTelemetry {
     scope: Scope,
   ): Attributes {
     const labels = this.settings.metricScopeLabels;
-    const scoped = labels.map((l) => scope[l]);
-    return this.#attrs.get(
-      [
-        req.operation,
-        req.provider,
-        req.model,
-        responseModel,
-        req.serverAddress,
-        req.serverPort,
-        errorType,
-        ...scoped,
-      ],
-      () => {
-        const a: Attributes = {
-          [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
-          [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
-          [ATTR_GEN_AI_REQUEST_MODEL]: req.model,
-        };
-        if (responseModel !== undefined) a[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
-        if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
-        if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;
-        if (errorType !== undefined) a[ATTR_ERROR_TYPE] = errorType;
-        labels.forEach((l, i) => {
-          if (scoped[i] !== undefined) a[`${ATTR_BURSAR_SCOPE_PREFIX}${l}`] = scoped[i];
-        });
-        return a;
-      },
-    );
+    const key = [
+      req.operation,
+      req.provider,
+      req.model,
+      responseModel,
+      req.serverAddress,
+      req.serverPort,
+      errorType,
+    ];
+    for (const l of labels) key.push(scope[l]);
+    return this.#attrs.get(key, () => {
+      const a: Attributes = {
+        [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+        [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+        [ATTR_GEN_AI_REQUEST_MODEL]: req.model,
+      };
+      if (responseModel !== undefined) a[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+      if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
+      if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;
+      if (errorType !== undefined) a[ATTR_ERROR_TYPE] = errorType;
+      for (const l of labels) if (scope[l] !== undefined) a[`${ATTR_BURSAR_SCOPE_PREFIX}${l}`] = scope[l];
+      return a;
+    });
   }
 
   emit(record: PricedRecord, call: CallTracker): void {
@@ -197,6 +192,21 @@ export function errorType(error: unknown): string {
   return '_OTHER';
 }
 
+/**
+ * Record ids for calls whose span is not recorded (sampled out, or no OTel SDK): a random
+ * prefix per process and a counter, unique across processes as a UUID per call would be,
+ * without drawing random bytes for every call.
+ */
+const UNSAMPLED_PREFIX = randomUUID();
+let unsampledSeq = 0;
+function unsampledRecordId(): string {
+  unsampledSeq += 1;
+  return `${UNSAMPLED_PREFIX}:${unsampledSeq.toString(36)}`;
+}
+
+/** Shared by every call without a reservation: nothing to wait for. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** One provider call in flight. `end()` takes effect once. */
 export class CallTracker {
   readonly request: GenAiRequest;
@@ -214,7 +224,7 @@ export class CallTracker {
   /** The guard's reservation for this call, when a guard admitted it. */
   admission: Admission | undefined;
   /** Resolves once the guard has committed or released this call's reservation. */
-  settled: Promise<void> = Promise.resolve();
+  settled: Promise<void> = SETTLED;
 
   constructor(t: GenAiTelemetry, request: GenAiRequest, span: Span, scope: Scope) {
     this.#t = t;
@@ -285,7 +295,7 @@ export class CallTracker {
     }
     const spanContext = span.spanContext();
     const record: PricedRecord = {
-      id: span.isRecording() ? `${spanContext.traceId}:${spanContext.spanId}` : randomUUID(),
+      id: span.isRecording() ? `${spanContext.traceId}:${spanContext.spanId}` : unsampledRecordId(),
       time: Date.now(),
       provider: req.provider,
       operation: req.operation,

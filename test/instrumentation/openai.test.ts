@@ -102,6 +102,18 @@ describe('openai chat.completions', () => {
     expect(h.records).toHaveLength(1);
   });
 
+  it('returns the SDK’s own APIPromise; a promise derived from it records the call, once', async () => {
+    const bare = openaiClient(mock).chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const p = client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    expect(p.constructor).toBe(bare.constructor);
+    await bare;
+    // _thenUnwrap is what the SDK's own helpers (parse(), the stream helpers) chain on.
+    expect(await p._thenUnwrap((c) => c.usage?.prompt_tokens)).toBe(1200);
+    expect(h.records).toHaveLength(1);
+    expect(h.records[0]!.usage).toEqual(chatUsage);
+    expect(await h.finishedSpans()).toHaveLength(1);
+  });
+
   it('stream without include_usage: usage is asked for, counted, and the extra chunk hidden', async () => {
     const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const chunks = [];

@@ -1,6 +1,6 @@
 import { GEN_AI_OPERATION, type GenAiOperation } from '../../semconv.ts';
 import type { GenAiRequest } from '../call.ts';
-import { insideRecordedCall, runMarked, wrapMethod } from '../patch.ts';
+import { insideRecordedCall, runNested, wrapMethod } from '../patch.ts';
 import { type ApiPromiseLike, stainlessCall } from '../stainless.ts';
 import { observeIterator } from '../stream-observer.ts';
 import { missingUsageFailure, num, StreamAborted } from './common.ts';
@@ -80,21 +80,21 @@ function observeStream(
     call.end(undefined);
     return;
   }
-  const chat = new ChatStreamState();
-  const responses = new ResponseStreamState();
+  const hide = injected && t.settings.hideInjectedUsageChunk;
+  const chat = kind === 'responses' ? undefined : new ChatStreamState();
+  const responses = kind === 'responses' ? new ResponseStreamState() : undefined;
   stream.iterator = function observed(this: unknown) {
     return observeIterator(make.call(this ?? stream), {
       item(value) {
         call.chunk();
-        if (kind === 'responses') {
+        if (responses) {
           responses.add(value);
           return true;
         }
-        const usageOnly = chat.add(value);
-        return !(usageOnly && injected && t.settings.hideInjectedUsageChunk);
+        return !(chat!.add(value) && hide);
       },
       end(error) {
-        const result = kind === 'responses' ? responses.result : chat.result;
+        const result = responses ? responses.result : chat!.result;
         if (error === undefined && stream.controller?.signal?.aborted)
           error = new StreamAborted('stream aborted');
         call.end(result, error);
@@ -128,7 +128,8 @@ function makeWrapper(t: GenAiTelemetry, kind: Kind, opts: OpenAIOptions) {
       const invoke = (call: CallTracker): ApiPromiseLike => {
         let promise: ApiPromiseLike;
         try {
-          promise = runMarked(() => original.call(this, send, ...rest)) as ApiPromiseLike;
+          // create() never calls a wrapped method after it returns: the synchronous marker suffices.
+          promise = runNested(() => original.call(this, send, ...rest)) as ApiPromiseLike;
         } catch (error) {
           call.end(undefined, error);
           throw error;
