@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../validation/errors.ts';
+import { fastSchema } from '../validation/fast-schema.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // Anthropic's `input_tokens` EXCLUDES cache reads and cache writes, so the semconv
@@ -20,6 +20,8 @@ const anthropicUsageSchema = z.looseObject({
   // Thinking tokens are part of output_tokens (the SDK documents thinking_tokens ≤ output_tokens).
   output_tokens_details: z.looseObject({ thinking_tokens: count }).nullish(),
 });
+// Compiled fast path for valid usage (every response has one); zod still words the errors.
+const anthropicUsageFast = fastSchema(anthropicUsageSchema, 'Anthropic usage');
 
 /**
  * `message.usage` of a Messages response. For streams, merge `message_start.message.usage`
@@ -27,7 +29,7 @@ const anthropicUsageSchema = z.looseObject({
  * before converting — see `mergeAnthropicStreamUsage`.
  */
 export function fromAnthropicUsage(raw: unknown): TokenUsage {
-  const u = parseWith(anthropicUsageSchema, raw, 'Anthropic usage');
+  const u = anthropicUsageFast.parse(raw);
   const cacheRead = u.cache_read_input_tokens ?? 0;
   const cacheWrite = u.cache_creation_input_tokens ?? 0;
   return assertConsistent(

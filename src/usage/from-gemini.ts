@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../validation/errors.ts';
+import { fastSchema } from '../validation/fast-schema.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // Gemini's promptTokenCount already includes cached tokens, but thoughtsTokenCount is
@@ -18,10 +18,12 @@ const geminiUsageSchema = z.looseObject({
   toolUsePromptTokenCount: count,
   totalTokenCount: count,
 });
+// Compiled fast path for valid usage (every response has one); zod still words the errors.
+const geminiUsageFast = fastSchema(geminiUsageSchema, 'Gemini usageMetadata');
 
 /** `response.usageMetadata` of generateContent / the last stream chunk / embedContent. */
 export function fromGeminiUsage(raw: unknown): TokenUsage {
-  const u = parseWith(geminiUsageSchema, raw, 'Gemini usageMetadata');
+  const u = geminiUsageFast.parse(raw);
   const thoughts = u.thoughtsTokenCount ?? 0;
   const input = (u.promptTokenCount ?? 0) + (u.toolUsePromptTokenCount ?? 0);
   return assertConsistent(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith } from '../validation/errors.ts';
+import { fastSchema } from '../validation/fast-schema.ts';
 import { assertConsistent, type TokenUsage, tokenCount } from './token-usage.ts';
 
 // OpenAI reports prompt tokens *including* cached ones and completion tokens
@@ -15,6 +15,8 @@ const chatUsageSchema = z.looseObject({
   prompt_tokens_details: z.looseObject({ cached_tokens: count }).nullish(),
   completion_tokens_details: z.looseObject({ reasoning_tokens: count }).nullish(),
 });
+// Compiled fast path for valid usage (every response has one); zod still words the errors.
+const chatUsageFast = fastSchema(chatUsageSchema, 'OpenAI chat usage');
 
 const responsesUsageSchema = z.looseObject({
   input_tokens: count,
@@ -23,12 +25,14 @@ const responsesUsageSchema = z.looseObject({
   input_tokens_details: z.looseObject({ cached_tokens: count }).nullish(),
   output_tokens_details: z.looseObject({ reasoning_tokens: count }).nullish(),
 });
+const responsesUsageFast = fastSchema(responsesUsageSchema, 'OpenAI responses usage');
 
 const embeddingsUsageSchema = z.looseObject({ prompt_tokens: count, total_tokens: count });
+const embeddingsUsageFast = fastSchema(embeddingsUsageSchema, 'OpenAI embeddings usage');
 
 /** `usage` of a chat.completions response (or the final usage chunk of a stream). */
 export function fromOpenAIChatUsage(raw: unknown): TokenUsage {
-  const u = parseWith(chatUsageSchema, raw, 'OpenAI chat usage');
+  const u = chatUsageFast.parse(raw);
   return assertConsistent(
     {
       input: u.prompt_tokens ?? 0,
@@ -44,7 +48,7 @@ export function fromOpenAIChatUsage(raw: unknown): TokenUsage {
 
 /** `usage` of a responses API response (streams: `response.completed` → `response.usage`). */
 export function fromOpenAIResponsesUsage(raw: unknown): TokenUsage {
-  const u = parseWith(responsesUsageSchema, raw, 'OpenAI responses usage');
+  const u = responsesUsageFast.parse(raw);
   return assertConsistent(
     {
       input: u.input_tokens ?? 0,
@@ -60,7 +64,7 @@ export function fromOpenAIResponsesUsage(raw: unknown): TokenUsage {
 
 /** `usage` of an embeddings response: input only. */
 export function fromOpenAIEmbeddingsUsage(raw: unknown): TokenUsage {
-  const u = parseWith(embeddingsUsageSchema, raw, 'OpenAI embeddings usage');
+  const u = embeddingsUsageFast.parse(raw);
   return {
     input: u.prompt_tokens ?? 0,
     output: 0,
