@@ -84,6 +84,11 @@ export const serviceConfigSchema = z
         maxBodyBytes: bytes.default(16 * 1024 * 1024),
         /** Request bytes being decoded or committed at once before answering 429. */
         maxInFlightBytes: bytes.default(64 * 1024 * 1024),
+        /**
+         * Most attribute values read from one span, data point or resource (an array or kvlist
+         * element counts one); an item with more is rejected in partial_success.
+         */
+        maxAttributes: z.number().int().min(1).max(1_000_000).default(128),
         /** Seconds a client is told to wait in Retry-After. */
         retryAfterSeconds: z.number().int().min(1).max(3600).default(2),
         /** Resource attributes → scope labels. */

@@ -81,6 +81,7 @@ export function readAnyValue(r: WireReader, depth: number): AttributeValue | und
         r.skip(tag);
     }
   }
+  if (value !== undefined) r.values++;
   return value;
 }
 
@@ -147,6 +148,7 @@ function readCanonical(
     const sn = shortLength(buf, valueStart + 1, end);
     if (sn >= 0 && lengthEnd + sn === end) {
       into[key] = shortStrings.get(buf, lengthEnd, end);
+      r.values++;
       return true;
     }
   } else if (t === 0x18 && v <= 5) {
@@ -160,6 +162,7 @@ function readCanonical(
     }
     if (q === end && buf[end - 1]! < 0x80) {
       into[key] = x;
+      r.values++;
       return true;
     }
   }

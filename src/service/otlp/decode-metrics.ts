@@ -56,6 +56,7 @@ export function decodeMetrics(body: Buffer): DecodedMetrics {
     }
     i++;
   }
+  out.values = r.values;
   return out;
 }
 
@@ -64,7 +65,11 @@ function readResourceMetrics(r: WireReader, out: DecodedMetrics): void {
   walkTwoPass(
     r,
     1,
-    (tag) => readResource(r, tag, ALL, resource.attributes),
+    (tag) => {
+      const before = r.values;
+      readResource(r, tag, ALL, resource.attributes);
+      resource.values = (resource.values ?? 0) + r.values - before;
+    },
     2,
     'scope_metrics',
     () => {
@@ -168,6 +173,7 @@ function readPoint(
     flags: 0,
   };
   let a = 0;
+  const valuesBefore = r.values;
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
@@ -186,5 +192,6 @@ function readPoint(
       point.flags = r.uint();
     } else r.skip(tag);
   }
+  point.values = r.values - valuesBefore;
   return point;
 }

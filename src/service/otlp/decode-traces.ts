@@ -41,6 +41,7 @@ export function decodeTraces(body: Buffer, opts: DecodeOptions): DecodedTraces {
     }
     i++;
   }
+  out.values = r.values;
   return out;
 }
 
@@ -125,7 +126,11 @@ function readResourceSpans(r: WireReader, opts: DecodeOptions, out: DecodedTrace
   walkTwoPass(
     r,
     1,
-    (tag) => readResource(r, tag, opts.resourceKeys, resource.attributes),
+    (tag) => {
+      const before = r.values;
+      readResource(r, tag, opts.resourceKeys, resource.attributes);
+      resource.values = (resource.values ?? 0) + r.values - before;
+    },
     2,
     'scope_spans',
     () => {
@@ -150,6 +155,7 @@ function readSpan(
   out: DecodedTraces,
 ): void {
   out.total++;
+  const valuesBefore = r.values;
   let traceStart = -1;
   let traceEnd = -1;
   let spanStart = -1;
@@ -228,6 +234,7 @@ function readSpan(
     endNs,
     attributes,
     statusCode,
+    values: r.values - valuesBefore,
   });
 }
 

@@ -9,6 +9,8 @@ import type { Attributes, KeyFilter } from './attributes.ts';
 export interface DecodedResource {
   /** The resource attributes the receiver reads (labels, process identity; all of them for metrics). */
   attributes: Attributes;
+  /** Attribute values read (nested elements count one each), for otlp.maxAttributes. */
+  values?: number;
 }
 
 export interface DecodedSpan {
@@ -24,6 +26,8 @@ export interface DecodedSpan {
   attributes: Attributes;
   /** Status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
+  /** Attribute values read (nested elements count one each), for otlp.maxAttributes. */
+  values?: number;
 }
 
 export interface DecodedTraces {
@@ -31,6 +35,8 @@ export interface DecodedTraces {
   spans: DecodedSpan[];
   /** Every span in the request, GenAI or not. */
   total: number;
+  /** Attribute values read from the whole request: what decoding it holds in memory. */
+  values?: number;
 }
 
 /** Aggregation temporality (metrics.proto): 1 delta, 2 cumulative. */
@@ -50,12 +56,16 @@ export interface TokenUsagePoint {
   sum: number | undefined;
   /** DataPointFlags: bit 0 is FLAG_NO_RECORDED_VALUE. */
   flags: number;
+  /** Attribute values read (nested elements count one each), for otlp.maxAttributes. */
+  values?: number;
 }
 
 export interface DecodedMetrics {
   points: TokenUsagePoint[];
   /** Every data point in the request, of any metric. */
   total: number;
+  /** Attribute values read from the whole request: what decoding it holds in memory. */
+  values?: number;
 }
 
 /** What the decoders keep: which attributes to read, and which spans bursar can count. */

@@ -13,6 +13,7 @@ import { STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
 import { tokenCount } from '../../usage/token-usage.ts';
 import { parseUsageRecord, type UsageRecord, usageRecordSchema } from '../../usage/usage-record.ts';
 import { ValidationError } from '../../validation/errors.ts';
+import { attributeLimitProblem } from './attribute-limit.ts';
 import type { Attributes } from './attributes.ts';
 import {
   type DecodedMetrics,
@@ -76,6 +77,7 @@ export class MetricsIngest {
   readonly #labeler: ScopeLabeler;
   readonly #precedence: Precedence;
   readonly #allowed: ReadonlySet<string>;
+  readonly #maxAttributes: number;
   /** Cursor reads and writes run one request at a time (up to the store call). */
   #lock: Promise<void> = Promise.resolve();
   readonly #resourceIds = new WeakMap<object, string>();
@@ -85,11 +87,13 @@ export class MetricsIngest {
     labeler: ScopeLabeler,
     precedence: Precedence,
     customLabels: readonly string[],
+    maxAttributes = Infinity,
   ) {
     this.#engine = engine;
     this.#labeler = labeler;
     this.#precedence = precedence;
     this.#allowed = new Set([...STANDARD_SCOPE_LABELS, ...customLabels]);
+    this.#maxAttributes = maxAttributes;
   }
 
   async ingest(decoded: DecodedMetrics): Promise<IngestSummary> {
@@ -208,6 +212,8 @@ export class MetricsIngest {
 
   /** Why a point cannot be counted, or undefined. */
   #problem(p: TokenUsagePoint): string | undefined {
+    const over = attributeLimitProblem(p, this.#maxAttributes);
+    if (over !== undefined) return over;
     if (p.temporality !== TEMPORALITY_DELTA && p.temporality !== TEMPORALITY_CUMULATIVE)
       return `aggregation_temporality ${p.temporality} is neither delta (1) nor cumulative (2)`;
     if (tokenType(p) === undefined)

@@ -59,7 +59,16 @@ function number(v: string | number | undefined): number {
   return v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number(v);
 }
 
+/** Attribute values converted so far (decoding is synchronous: one request at a time). */
+let converted = 0;
+
 function value(v: JsonAnyValue | undefined): AttributeValue | undefined {
+  const x = convert(v);
+  if (x !== undefined) converted++;
+  return x;
+}
+
+function convert(v: JsonAnyValue | undefined): AttributeValue | undefined {
   if (v === undefined) return undefined;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.boolValue !== undefined) return v.boolValue;
@@ -98,14 +107,18 @@ function readAttributes(
 export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTraces {
   const req = parse(body, fastTracesRequest);
   const out: DecodedTraces = { spans: [], total: 0 };
+  const start = converted;
   for (const rs of req.resourceSpans ?? []) {
     const resource: DecodedResource = { attributes: {} };
+    let before = converted;
     readAttributes(rs.resource?.attributes, opts.resourceKeys, resource.attributes);
+    resource.values = converted - before;
     for (const ss of rs.scopeSpans ?? []) {
       const scope = ss.scope?.name ?? '';
       for (const s of ss.spans ?? []) {
         out.total++;
         const attributes: Attributes = {};
+        before = converted;
         readAttributes(s.attributes, opts.spanKeys, attributes);
         if (!opts.isCandidate(attributes)) continue;
         out.spans.push({
@@ -118,19 +131,24 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
           endNs: number(s.endTimeUnixNano),
           attributes,
           statusCode: s.status?.code ?? 0,
+          values: converted - before,
         });
       }
     }
   }
+  out.values = converted - start;
   return out;
 }
 
 export function decodeMetricsJson(body: Buffer): DecodedMetrics {
   const req = parse(body, fastMetricsRequest);
   const out: DecodedMetrics = { points: [], total: 0 };
+  const start = converted;
   for (const rm of req.resourceMetrics ?? []) {
     const resource: DecodedResource = { attributes: {} };
+    let before = converted;
     readAttributes(rm.resource?.attributes, undefined, resource.attributes);
+    resource.values = converted - before;
     for (const sm of rm.scopeMetrics ?? []) {
       const scope = sm.scope?.name ?? '';
       for (const m of sm.metrics ?? []) {
@@ -142,6 +160,7 @@ export function decodeMetricsJson(body: Buffer): DecodedMetrics {
             out.total++;
             if (!tokenUsage) continue;
             const attributes: Attributes = {};
+            before = converted;
             readAttributes(p.attributes, undefined, attributes);
             out.points.push({
               resource,
@@ -152,11 +171,13 @@ export function decodeMetricsJson(body: Buffer): DecodedMetrics {
               timeNs: number(p.timeUnixNano),
               sum: p.sum === undefined ? undefined : number(p.sum),
               flags: p.flags ?? 0,
+              values: converted - before,
             });
           }
         }
       }
     }
   }
+  out.values = converted - start;
   return out;
 }

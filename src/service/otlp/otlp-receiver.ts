@@ -41,8 +41,18 @@ export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
   const labeler = new ScopeLabeler(cfg.resourceLabels, cfg.spanLabels);
   const spanOptions = spanDecodeOptions(labeler);
   const precedence = new Precedence(ctx.engine.store, cfg.precedence);
-  const traces = new TracesIngest(ctx.engine, new SpanRecords(labeler, ctx.config.customLabels), precedence);
-  const metrics = new MetricsIngest(ctx.engine, labeler, precedence, ctx.config.customLabels);
+  const traces = new TracesIngest(
+    ctx.engine,
+    new SpanRecords(labeler, ctx.config.customLabels, cfg.maxAttributes),
+    precedence,
+  );
+  const metrics = new MetricsIngest(
+    ctx.engine,
+    labeler,
+    precedence,
+    ctx.config.customLabels,
+    cfg.maxAttributes,
+  );
   const inFlight = new InFlightBytes(cfg.maxInFlightBytes);
   const retryAfter = { 'retry-after': String(cfg.retryAfterSeconds) };
   const active = new Set<Promise<void>>();

@@ -25,6 +25,7 @@ import { tokenCount } from '../../usage/token-usage.ts';
 import { parseUsageRecord, type UsageRecord } from '../../usage/usage-record.ts';
 import { ValidationError } from '../../validation/errors.ts';
 import { fastSchema } from '../../validation/fast-schema.ts';
+import { attributeLimitProblem } from './attribute-limit.ts';
 import { type Attributes, KeyFilter } from './attributes.ts';
 import type { DecodedSpan, DecodedTraces, DecodeOptions } from './decoded.ts';
 import type { CountableSpan } from './nested-calls.ts';
@@ -110,10 +111,12 @@ function keptScope(scope: Scope, allowed: ReadonlySet<string>): Record<string, s
 export class SpanRecords {
   readonly #labeler: ScopeLabeler;
   readonly #allowed: ReadonlySet<string>;
+  readonly #maxAttributes: number;
 
-  constructor(labeler: ScopeLabeler, customLabels: readonly string[]) {
+  constructor(labeler: ScopeLabeler, customLabels: readonly string[], maxAttributes = Infinity) {
     this.#labeler = labeler;
     this.#allowed = new Set([...STANDARD_SCOPE_LABELS, ...customLabels]);
+    this.#maxAttributes = maxAttributes;
   }
 
   plan(decoded: DecodedTraces): SpansPlan {
@@ -124,6 +127,13 @@ export class SpanRecords {
       errors: [],
     };
     for (const span of decoded.spans) {
+      const over = attributeLimitProblem(span, this.#maxAttributes);
+      if (over !== undefined) {
+        plan.rejected++;
+        if (plan.errors.length < MAX_ERRORS)
+          plan.errors.push(`span ${span.spanId || '(no span_id)'}: ${over}`);
+        continue;
+      }
       try {
         const item = this.#item(span);
         if (item) plan.items.push(item);

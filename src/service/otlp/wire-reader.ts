@@ -53,6 +53,11 @@ export class WireReader {
   pos = 0;
   /** End of the message being read (exclusive). */
   end: number;
+  /**
+   * Attribute values made into JavaScript so far (one per kept attribute, one per element of
+   * an array or kvlist value): the receiver's attribute limit and memory accounting read it.
+   */
+  values = 0;
   /** Low and high 32 bits of the last varint64 read. */
   #lo = 0;
   #hi = 0;
