@@ -26,16 +26,24 @@ async function snapshot(label: string): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
   const m = process.memoryUsage();
+  // Resident pages by kind: anonymous (heap, malloc) vs file-backed (the node binary's
+  // code and data pages the process has touched, shared with other processes).
+  const { readFileSync } = await import('node:fs');
+  const smaps = readFileSync('/proc/self/smaps_rollup', 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(smaps)?.[1] ?? 0) * 1024;
   const spaces = getHeapSpaceStatistics()
     .filter((s) => s.space_size > 2 ** 20)
     .map((s) => `${s.space_name.replace('_space', '')} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
     .join(', ');
   console.log(
-    `${label.padEnd(12)} rss ${mb(m.rss)}  heap ${mb(m.heapTotal)} total / ${mb(m.heapUsed)} used  external ${mb(m.external)} (buffers ${mb(m.arrayBuffers)})  outside heap ${mb(m.rss - m.heapTotal)}  [${spaces}]`,
+    `${label.padEnd(12)} rss ${mb(m.rss)} (anon ${mb(kb('Anonymous'))}, file ${mb(kb('Rss') - kb('Anonymous'))})  heap ${mb(m.heapTotal)} total / ${mb(m.heapUsed)} used  external ${mb(m.external)} (buffers ${mb(m.arrayBuffers)})  outside heap ${mb(m.rss - m.heapTotal)}  [${spaces}]`,
   );
 }
 
 await snapshot('start');
+// PRELOAD=zod,ajv: load these first in any variant, to see how much of bursar's
+// footprint is the validation libraries its usage and pricing modules import.
+for (const spec of (process.env.PRELOAD ?? '').split(',').filter(Boolean)) await import(spec);
 let client = newClient();
 if (variant !== 'bare') {
   const otel = await otelProviders();
