@@ -82,7 +82,10 @@ export const serviceConfigSchema = z
         port: port.default(4318),
         /** Largest request body accepted, compressed or not (413 above). */
         maxBodyBytes: bytes.default(16 * 1024 * 1024),
-        /** Request bytes being decoded or committed at once before answering 429. */
+        /**
+         * Request bytes being decoded or committed at once before answering 429 (with about 128
+         * bytes more for every attribute value decoded from them).
+         */
         maxInFlightBytes: bytes.default(64 * 1024 * 1024),
         /**
          * Most attribute values read from one span, data point or resource (an array or kvlist

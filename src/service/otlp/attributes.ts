@@ -100,6 +100,7 @@ function readArray(r: WireReader, depth: number): AttributeValue[] {
       const v = readAnyValue(r, depth);
       r.leave(outer);
       if (v !== undefined) out.push(v);
+      r.checkLimit();
     } catch (e) {
       locate(e, `values[${i}]`);
     }
@@ -287,6 +288,7 @@ function readAttributes(
       const outer = r.enter();
       readKeyValue(r, filter, into, depth);
       r.leave(outer);
+      r.checkLimit();
     } catch (e) {
       locate(e, `${field}[${i}]`);
     }

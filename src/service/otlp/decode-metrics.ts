@@ -2,7 +2,7 @@ import { METRIC_GEN_AI_CLIENT_TOKEN_USAGE } from '../../semconv.ts';
 import { type Attributes, KeyFilter, readAttribute } from './attributes.ts';
 import { readResource, readScopeName, walkTwoPass } from './decode-traces.ts';
 import type { DecodedMetrics, DecodedResource, TokenUsagePoint } from './decoded.ts';
-import { locate, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
+import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
 /**
  * ExportMetricsServiceRequest (protobuf) → the data points of gen_ai.client.token.usage,
@@ -35,9 +35,13 @@ const DATA_NAMES: Record<number, string> = {
   11: 'summary',
 };
 
-/** Decodes a whole request; throws OtlpDecodeError (naming the field) for a malformed body. */
-export function decodeMetrics(body: Buffer): DecodedMetrics {
+/**
+ * Decodes a whole request; throws OtlpDecodeError (naming the field) for a malformed body.
+ * Reading a data point or resource stops past `maxAttributes` values (otlp.maxAttributes).
+ */
+export function decodeMetrics(body: Buffer, maxAttributes = Infinity): DecodedMetrics {
   const r = new WireReader(body);
+  r.maxAttributes = maxAttributes;
   const out: DecodedMetrics = { points: [], total: 0 };
   let i = 0;
   while (r.pos < r.end) {
@@ -173,24 +177,34 @@ function readPoint(
     flags: 0,
   };
   let a = 0;
-  const valuesBefore = r.values;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === attributesField) readAttribute(r, tag, ALL, attributes, 'attributes', a++);
-    else if (field === 2) {
-      r.expect(tag, WIRE_FIXED64, 'start_time_unix_nano');
-      point.startNs = r.fixed64();
-    } else if (field === 3) {
-      r.expect(tag, WIRE_FIXED64, 'time_unix_nano');
-      point.timeNs = r.fixed64();
-    } else if (field === 5) {
-      r.expect(tag, WIRE_FIXED64, 'sum');
-      point.sum = r.double();
-    } else if (field === 10) {
-      r.expect(tag, WIRE_VARINT, 'flags');
-      point.flags = r.uint();
-    } else r.skip(tag);
+  const valuesBefore = r.startItem();
+  const itemEnd = r.end;
+  try {
+    while (r.pos < r.end) {
+      const tag = r.tag();
+      const field = tag >>> 3;
+      if (field === attributesField) {
+        readAttribute(r, tag, ALL, attributes, 'attributes', a++);
+        r.checkLimit();
+      } else if (field === 2) {
+        r.expect(tag, WIRE_FIXED64, 'start_time_unix_nano');
+        point.startNs = r.fixed64();
+      } else if (field === 3) {
+        r.expect(tag, WIRE_FIXED64, 'time_unix_nano');
+        point.timeNs = r.fixed64();
+      } else if (field === 5) {
+        r.expect(tag, WIRE_FIXED64, 'sum');
+        point.sum = r.double();
+      } else if (field === 10) {
+        r.expect(tag, WIRE_VARINT, 'flags');
+        point.flags = r.uint();
+      } else r.skip(tag);
+    }
+  } catch (e) {
+    // Over otlp.maxAttributes: the rest of the point is not read; its count says why.
+    if (e !== OVER_LIMIT) throw e;
+    r.end = itemEnd;
+    r.pos = itemEnd;
   }
   point.values = r.values - valuesBefore;
   return point;

@@ -1,7 +1,7 @@
 import { type Attributes, type KeyFilter, readAttribute } from './attributes.ts';
 import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
 import { hex } from './key-filter.ts';
-import { locate, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
+import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
 /**
  * ExportTraceServiceRequest (protobuf) → the GenAI spans in it, by a selective walk of
@@ -23,6 +23,7 @@ import { locate, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-
 /** Decodes a whole request; throws OtlpDecodeError (naming the field) for a malformed body. */
 export function decodeTraces(body: Buffer, opts: DecodeOptions): DecodedTraces {
   const r = new WireReader(body);
+  r.maxAttributes = opts.maxAttributes ?? Infinity;
   const out: DecodedTraces = { spans: [], total: 0 };
   let i = 0;
   while (r.pos < r.end) {
@@ -50,11 +51,21 @@ export function readResource(r: WireReader, tag: number, keys: KeyFilter, into: 
   try {
     r.expect(tag, WIRE_LEN, 'resource');
     const outer = r.enter();
+    const resourceEnd = r.end;
+    r.startItem();
     let a = 0;
-    while (r.pos < r.end) {
-      const t = r.tag();
-      if (t >>> 3 === 1) readAttribute(r, t, keys, into, 'attributes', a++);
-      else r.skip(t);
+    try {
+      while (r.pos < r.end) {
+        const t = r.tag();
+        if (t >>> 3 === 1) {
+          readAttribute(r, t, keys, into, 'attributes', a++);
+          r.checkLimit();
+        } else r.skip(t);
+      }
+    } catch (e) {
+      // Over otlp.maxAttributes: the rest is not read; the count says so.
+      if (e !== OVER_LIMIT) throw e;
+      r.end = resourceEnd;
     }
     r.leave(outer);
   } catch (e) {
@@ -155,7 +166,9 @@ function readSpan(
   out: DecodedTraces,
 ): void {
   out.total++;
-  const valuesBefore = r.values;
+  const valuesBefore = r.startItem();
+  const itemEnd = r.end;
+  let over = false;
   let traceStart = -1;
   let traceEnd = -1;
   let spanStart = -1;
@@ -167,46 +180,56 @@ function readSpan(
   let statusCode = 0;
   let a = 0;
   const attributes: Attributes = {};
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        r.expect(tag, WIRE_LEN, 'trace_id');
-        traceEnd = r.len();
-        traceStart = r.pos;
-        r.pos = traceEnd;
-        break;
-      case 2:
-        r.expect(tag, WIRE_LEN, 'span_id');
-        spanEnd = r.len();
-        spanStart = r.pos;
-        r.pos = spanEnd;
-        break;
-      case 4:
-        r.expect(tag, WIRE_LEN, 'parent_span_id');
-        parentEnd = r.len();
-        parentStart = r.pos;
-        r.pos = parentEnd;
-        break;
-      case 7:
-        r.expect(tag, WIRE_FIXED64, 'start_time_unix_nano');
-        startNs = r.fixed64();
-        break;
-      case 8:
-        r.expect(tag, WIRE_FIXED64, 'end_time_unix_nano');
-        endNs = r.fixed64();
-        break;
-      case 9:
-        readAttribute(r, tag, opts.spanKeys, attributes, 'attributes', a++);
-        break;
-      case 15:
-        statusCode = readStatusCode(r, tag);
-        break;
-      default:
-        r.skip(tag);
+  try {
+    while (r.pos < r.end) {
+      const tag = r.tag();
+      switch (tag >>> 3) {
+        case 1:
+          r.expect(tag, WIRE_LEN, 'trace_id');
+          traceEnd = r.len();
+          traceStart = r.pos;
+          r.pos = traceEnd;
+          break;
+        case 2:
+          r.expect(tag, WIRE_LEN, 'span_id');
+          spanEnd = r.len();
+          spanStart = r.pos;
+          r.pos = spanEnd;
+          break;
+        case 4:
+          r.expect(tag, WIRE_LEN, 'parent_span_id');
+          parentEnd = r.len();
+          parentStart = r.pos;
+          r.pos = parentEnd;
+          break;
+        case 7:
+          r.expect(tag, WIRE_FIXED64, 'start_time_unix_nano');
+          startNs = r.fixed64();
+          break;
+        case 8:
+          r.expect(tag, WIRE_FIXED64, 'end_time_unix_nano');
+          endNs = r.fixed64();
+          break;
+        case 9:
+          readAttribute(r, tag, opts.spanKeys, attributes, 'attributes', a++);
+          r.checkLimit();
+          break;
+        case 15:
+          statusCode = readStatusCode(r, tag);
+          break;
+        default:
+          r.skip(tag);
+      }
     }
+  } catch (e) {
+    // Over otlp.maxAttributes: the rest of the span is not read, and it is handed on to be
+    // rejected (its count says why), GenAI or not.
+    if (e !== OVER_LIMIT) throw e;
+    over = true;
+    r.end = itemEnd;
+    r.pos = itemEnd;
   }
-  if (!opts.isCandidate(attributes)) return;
+  if (!over && !opts.isCandidate(attributes)) return;
   const buf = r.buf;
   let traceId: string;
   let spanId: string;

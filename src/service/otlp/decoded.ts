@@ -74,4 +74,6 @@ export interface DecodeOptions {
   resourceKeys: KeyFilter;
   /** True for the spans handed on (GenAI spans); others are only counted. */
   isCandidate(attributes: Attributes): boolean;
+  /** otlp.maxAttributes: reading an item stops past this many values (default: no limit). */
+  maxAttributes?: number;
 }

@@ -8,7 +8,7 @@ import {
   type JsonAnyValue,
   type JsonKeyValue,
 } from './otlp-json-schema.ts';
-import { OtlpDecodeError } from './wire-reader.ts';
+import { OtlpDecodeError, OVER_LIMIT } from './wire-reader.ts';
 
 /**
  * OTLP/JSON bodies → the same decoded shapes as the protobuf walk. The text's nesting
@@ -61,11 +61,35 @@ function number(v: string | number | undefined): number {
 
 /** Attribute values converted so far (decoding is synchronous: one request at a time). */
 let converted = 0;
+/** The count of `converted` past which the item being read is over otlp.maxAttributes. */
+let limitAt = Infinity;
 
 function value(v: JsonAnyValue | undefined): AttributeValue | undefined {
   const x = convert(v);
-  if (x !== undefined) converted++;
+  if (x !== undefined && ++converted > limitAt) throw OVER_LIMIT;
   return x;
+}
+
+/**
+ * Reads one item's attributes (a span's, a data point's, a resource's), stopping past `max`
+ * values; returns how many were read (more than `max`: over the limit).
+ */
+function readItem(
+  list: JsonKeyValue[] | undefined,
+  keys: KeyFilter | undefined,
+  into: Attributes,
+  max: number,
+): number {
+  const before = converted;
+  limitAt = before + max;
+  try {
+    readAttributes(list, keys, into);
+  } catch (e) {
+    if (e !== OVER_LIMIT) throw e;
+  } finally {
+    limitAt = Infinity;
+  }
+  return converted - before;
 }
 
 function convert(v: JsonAnyValue | undefined): AttributeValue | undefined {
@@ -108,19 +132,17 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
   const req = parse(body, fastTracesRequest);
   const out: DecodedTraces = { spans: [], total: 0 };
   const start = converted;
+  const max = opts.maxAttributes ?? Infinity;
   for (const rs of req.resourceSpans ?? []) {
     const resource: DecodedResource = { attributes: {} };
-    let before = converted;
-    readAttributes(rs.resource?.attributes, opts.resourceKeys, resource.attributes);
-    resource.values = converted - before;
+    resource.values = readItem(rs.resource?.attributes, opts.resourceKeys, resource.attributes, max);
     for (const ss of rs.scopeSpans ?? []) {
       const scope = ss.scope?.name ?? '';
       for (const s of ss.spans ?? []) {
         out.total++;
         const attributes: Attributes = {};
-        before = converted;
-        readAttributes(s.attributes, opts.spanKeys, attributes);
-        if (!opts.isCandidate(attributes)) continue;
+        const values = readItem(s.attributes, opts.spanKeys, attributes, max);
+        if (values <= max && !opts.isCandidate(attributes)) continue;
         out.spans.push({
           resource,
           scope,
@@ -131,7 +153,7 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
           endNs: number(s.endTimeUnixNano),
           attributes,
           statusCode: s.status?.code ?? 0,
-          values: converted - before,
+          values,
         });
       }
     }
@@ -140,15 +162,13 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
   return out;
 }
 
-export function decodeMetricsJson(body: Buffer): DecodedMetrics {
+export function decodeMetricsJson(body: Buffer, max = Infinity): DecodedMetrics {
   const req = parse(body, fastMetricsRequest);
   const out: DecodedMetrics = { points: [], total: 0 };
   const start = converted;
   for (const rm of req.resourceMetrics ?? []) {
     const resource: DecodedResource = { attributes: {} };
-    let before = converted;
-    readAttributes(rm.resource?.attributes, undefined, resource.attributes);
-    resource.values = converted - before;
+    resource.values = readItem(rm.resource?.attributes, undefined, resource.attributes, max);
     for (const sm of rm.scopeMetrics ?? []) {
       const scope = sm.scope?.name ?? '';
       for (const m of sm.metrics ?? []) {
@@ -160,8 +180,7 @@ export function decodeMetricsJson(body: Buffer): DecodedMetrics {
             out.total++;
             if (!tokenUsage) continue;
             const attributes: Attributes = {};
-            before = converted;
-            readAttributes(p.attributes, undefined, attributes);
+            const values = readItem(p.attributes, undefined, attributes, max);
             out.points.push({
               resource,
               scope,
@@ -171,7 +190,7 @@ export function decodeMetricsJson(body: Buffer): DecodedMetrics {
               timeNs: number(p.timeUnixNano),
               sum: p.sum === undefined ? undefined : number(p.sum),
               flags: p.flags ?? 0,
-              values: converted - before,
+              values,
             });
           }
         }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../../validation/errors.ts';
 import { allows } from '../auth/principal.ts';
 import type { ServiceContext } from '../context.ts';
+import { DECODED_VALUE_BYTES } from './attribute-limit.ts';
 import { BodyError, InFlightBytes, readBody } from './body-reader.ts';
 import { decodeMetrics } from './decode-metrics.ts';
 import { decodeTraces } from './decode-traces.ts';
@@ -39,7 +40,7 @@ function mediaType(header: string | undefined): string {
 export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
   const cfg = ctx.config.otlp;
   const labeler = new ScopeLabeler(cfg.resourceLabels, cfg.spanLabels);
-  const spanOptions = spanDecodeOptions(labeler);
+  const spanOptions = { ...spanDecodeOptions(labeler), maxAttributes: cfg.maxAttributes };
   const precedence = new Precedence(ctx.engine.store, cfg.precedence);
   const traces = new TracesIngest(
     ctx.engine,
@@ -58,13 +59,27 @@ export function createOtlpReceiver(ctx: ServiceContext): OtlpReceiver {
   const active = new Set<Promise<void>>();
   let draining = false;
 
-  function ingest(signal: OtlpSignal, encoding: Encoding, body: Buffer): Promise<IngestSummary> {
-    if (signal === 'traces') {
-      const decoded =
-        encoding === 'protobuf' ? decodeTraces(body, spanOptions) : decodeTracesJson(body, spanOptions);
-      return traces.ingest(decoded);
+  /**
+   * Decodes and commits. What the decoded values hold in memory is counted in flight until
+   * the request is answered, so bodies that decode to many small values are held to
+   * otlp.maxInFlightBytes as well as plain ones.
+   */
+  async function ingest(signal: OtlpSignal, encoding: Encoding, body: Buffer): Promise<IngestSummary> {
+    const decoded =
+      signal === 'metrics'
+        ? encoding === 'protobuf'
+          ? decodeMetrics(body, cfg.maxAttributes)
+          : decodeMetricsJson(body, cfg.maxAttributes)
+        : encoding === 'protobuf'
+          ? decodeTraces(body, spanOptions)
+          : decodeTracesJson(body, spanOptions);
+    const weight = (decoded.values ?? 0) * DECODED_VALUE_BYTES;
+    inFlight.take(weight);
+    try {
+      return await ('points' in decoded ? metrics.ingest(decoded) : traces.ingest(decoded));
+    } finally {
+      inFlight.release(weight);
     }
-    return metrics.ingest(encoding === 'protobuf' ? decodeMetrics(body) : decodeMetricsJson(body));
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -36,6 +36,14 @@ export function locate(error: unknown, location: string): never {
   throw error;
 }
 
+/**
+ * Thrown (one shared instance: no stack to capture) when the item being read has read more
+ * attribute values than otlp.maxAttributes; the item's reader catches it, skips the rest of
+ * the item and hands it on marked, to be rejected.
+ */
+export class AttributeLimitExceeded extends Error {}
+export const OVER_LIMIT = new AttributeLimitExceeded('too many attribute values');
+
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
@@ -58,6 +66,10 @@ export class WireReader {
    * an array or kvlist value): the receiver's attribute limit and memory accounting read it.
    */
   values = 0;
+  /** Most values one span, data point or resource may read (otlp.maxAttributes). */
+  maxAttributes = Infinity;
+  /** The count of `values` past which the item being read is over its limit. */
+  #valueLimit = Infinity;
   /** Low and high 32 bits of the last varint64 read. */
   #lo = 0;
   #hi = 0;
@@ -65,6 +77,17 @@ export class WireReader {
   constructor(buf: Buffer) {
     this.buf = buf;
     this.end = buf.length;
+  }
+
+  /** Starts an item (span, data point, resource): returns `values` so far. */
+  startItem(): number {
+    this.#valueLimit = this.values + this.maxAttributes;
+    return this.values;
+  }
+
+  /** Stops the item being read once it has read more values than it may. */
+  checkLimit(): void {
+    if (this.values > this.#valueLimit) throw OVER_LIMIT;
   }
 
   /** A field's tag: `fieldNumber << 3 | wireType`. */
