@@ -241,7 +241,7 @@ export async function benchApi(): Promise<Section[]> {
     `p50 ${ms(x.p50)} (target ≤ 0.3 ms: ${x.p50 <= 0.3 ? 'met' : 'NOT met'}), p99 ${ms(x.p99)} (target ≤ 2 ms: ${x.p99 <= 2 ? 'met' : 'NOT met'})`;
   notes.unshift(
     `check at 5k req/s: ${verdict(summary.check)}; the bare endpoint in the same passes: p50 ${ms(summary.bare.p50)}, p99 ${ms(summary.bare.p99)}.`,
-    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (a batch is written at most 2 ms after its first entry, then fsync'd with synchronous=FULL), so a pair takes at least two batch rounds. On the memory store the same pair: ${verdict(summary.pairMemory)}.`,
+    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (an idle writer takes a batch at once, a busy one as soon as it finishes the last; each batch is fsync'd with synchronous=FULL), so a pair takes at least two batch rounds; when the offered rate is above what the machine sustains, the queue and the latency grow. On the memory store the same pair: ${verdict(summary.pairMemory)}.`,
     `Service-thread CPU per operation at 5k req/s (process.threadCpuUsage between the end of warm-up and the last answer, robust to other load): bare ${fmtNs(summary.bare.cpuNs)}, check ${fmtNs(summary.check.cpuNs)}, reserve + commit ${fmtNs(summary.pair.cpuNs)} (SQLite's writer thread not included), on the memory store ${fmtNs(summary.pairMemory.cpuNs)}.`,
   );
   notes.push(
