@@ -110,7 +110,11 @@ describe('overload', () => {
         ]),
       });
       expect(after.status).toBe(200);
-      const usage = await (await fetch(`${service.apiUrl}/v1/usage?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&groupBy=agent`)).json();
+      const usage = await (
+        await fetch(
+          `${service.apiUrl}/v1/usage?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&groupBy=agent`,
+        )
+      ).json();
       const rows = (usage as { rows: { group: { agent: string }; calls: number }[] }).rows;
       expect(rows.find((r) => r.group.agent === 'overload')?.calls ?? 0).toBe(acknowledgedSpans);
       expect(await service.stop()).toBe(0);
