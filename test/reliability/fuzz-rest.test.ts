@@ -16,6 +16,7 @@ import { runs, FUZZ_TIMEOUT } from './fuzz-arbitraries.ts';
  * ≈10k requests at BURSAR_FUZZ_SCALE=1.
  */
 
+const NOW = Date.now();
 let f: ApiFixture;
 let reservationId = '';
 let requests = 0;
@@ -23,20 +24,25 @@ let requests = 0;
 const statuses = new Map<number, number>();
 
 beforeAll(async () => {
-  f = await startApi({
-    log: { level: 'silent' },
-    budgets: [
-      {
-        id: 'fixed',
-        resource: 'tokens',
-        period: 'day',
-        limit: 1_000_000,
-        policy: 'HARD_LIMIT',
-        groupBy: ['tenant'],
-      },
-      { id: 'spend', resource: 'cost_usd', period: 'month', limit: 100, policy: 'WARN' },
-    ],
-  });
+  f = await startApi(
+    {
+      log: { level: 'silent' },
+      budgets: [
+        {
+          id: 'fixed',
+          resource: 'tokens',
+          period: 'day',
+          limit: 1_000_000,
+          policy: 'HARD_LIMIT',
+          groupBy: ['tenant'],
+        },
+        { id: 'spend', resource: 'cost_usd', period: 'month', limit: 100, policy: 'WARN' },
+      ],
+    },
+    // The service's clock stands still: a fuzzed reservation with a 1 ms ttl (or an override
+    // that runs out) must not change the state while a later request is being checked.
+    { now: () => NOW },
+  );
   const r = await f.admin.post('/v1/reservations', { scope: { tenant: 'a' }, estimate: { inputTokens: 10 } });
   reservationId = r.body.reservation.id as string;
 });
@@ -95,7 +101,7 @@ async function check(answer: { status: number; text: string }, what: string): Pr
   before = after;
 }
 
-const now = Date.now();
+const now = NOW;
 const SEEDS: Record<string, unknown> = {
   'POST /v1/check': {
     scope: { tenant: 'a', agent: 'x' },
