@@ -36,6 +36,14 @@ interface PriceFile {
 
 const fileHead = z.looseObject({ format: z.literal(FORMAT), version: z.literal(1) });
 /** What assertModelPrice may read without tripping over a wrong type; it checks the values. */
+const figures = {
+  input: z.number().optional(),
+  output: z.number().optional(),
+  cacheRead: z.number().optional(),
+  cacheWrite: z.number().optional(),
+  cacheWrite1h: z.number().optional(),
+  reasoning: z.number().optional(),
+};
 const priceFileShape = z.looseObject({
   prices: z.array(
     z.looseObject({
@@ -44,8 +52,9 @@ const priceFileShape = z.looseObject({
       effectiveFrom: z.string(),
       source: z.string(),
       aliases: z.array(z.string()).optional(),
-      tiers: z.array(z.looseObject({})).optional(),
+      tiers: z.array(z.looseObject({ aboveInputTokens: z.number().optional(), ...figures })).optional(),
       free: z.boolean().optional(),
+      ...figures,
     }),
   ),
 });

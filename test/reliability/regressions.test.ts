@@ -67,6 +67,12 @@ describe('found by fuzz-config', () => {
       [{ ...head, prices: [{ ...price, tiers: [null] }] }, 'prices.0.tiers.0'],
       [{ ...head, prices: [{ ...price, aliases: 'x' }] }, 'prices.0.aliases'],
       [{ ...head, prices: [{ ...price, model: 7 }] }, 'prices.0.model'],
+      // An object where a figure belongs: the message used to stringify it, and threw.
+      [{ ...head, prices: [{ ...price, input: { toString: 0 } }] }, 'prices.0.input'],
+      [
+        { ...head, prices: [{ ...price, tiers: [{ aboveInputTokens: 9, input: [], output: 1 }] }] },
+        'prices.0.tiers.0.input',
+      ],
     ] as const) {
       writeFileSync(path.join(dataDir, 'prices.json'), JSON.stringify(content));
       const e = thrown(() => loadCustomPrices(config));
