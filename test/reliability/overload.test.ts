@@ -66,16 +66,34 @@ describe('overload', () => {
       const statuses = new Map<number, number>();
       const problems: string[] = [];
       let acknowledgedSpans = 0;
+      let resent = 0;
       const client = async (c: number) => {
         for (let i = 0; i < REQUESTS_PER_CLIENT; i++) {
           const kind = (c + i) % 4;
           const real = kind < 2 ? realBody(BODY) : undefined;
           const body = real?.body ?? (kind === 2 ? nestedBombBody(BODY / 4) : scopeKeysBody(BODY / 40));
-          const res = await fetch(`${service.otlpUrl}/v1/traces`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-protobuf' },
-            body,
-          });
+          let res: Response | undefined;
+          for (let attempt = 0; res === undefined; attempt++) {
+            try {
+              res = await fetch(`${service.otlpUrl}/v1/traces`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-protobuf' },
+                body,
+              });
+            } catch (error) {
+              // A keep-alive connection the server closed as idle just as this request went out
+              // on it (EPIPE, ECONNRESET): the request never arrived; OTLP exporters send it
+              // again, and so does this client. Anything else, or a dead service, is a failure.
+              const cause = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
+              const alive = service.child.exitCode === null && service.child.signalCode === null;
+              if (!alive || attempt >= 3 || (cause !== 'EPIPE' && cause !== 'ECONNRESET')) {
+                problems.push(`fetch failed (${cause}); service ${alive ? 'running' : 'dead'}`);
+                break;
+              }
+              resent++;
+            }
+          }
+          if (res === undefined) continue;
           const answer = Buffer.from(await res.arrayBuffer());
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           if (res.status === 429) {
@@ -94,8 +112,11 @@ describe('overload', () => {
       console.log('overload', {
         statuses: Object.fromEntries(statuses),
         acknowledgedSpans,
+        resent,
         rssMb: { base: mb(baseRss), peak: mb(peakRss) },
       });
+      if (problems.length > 0)
+        console.log('overload: service stderr', service.output.filter((l) => !l.startsWith('{')).join('\n'));
       expect(problems).toEqual([]);
       expect(statuses.get(429) ?? 0).toBeGreaterThan(0);
       expect(service.child.exitCode).toBeNull();
