@@ -140,6 +140,16 @@ function inProcess() {
   return { options, ingest, recordsOnly, totals };
 }
 
+/** The in-process bodies and stages, for profiling scripts. */
+export function inProcessParts() {
+  return {
+    genAi: Buffer.from(tracesProto(body(1))),
+    p: inProcess(),
+    full: otlpProto.ExportTraceServiceRequest,
+    decodeTraces,
+  };
+}
+
 async function inProcessSection(): Promise<Section> {
   const genAi = Buffer.from(tracesProto(body(1)));
   const mixed = Buffer.from(tracesProto(body(0.25)));
@@ -267,7 +277,8 @@ async function storeCeiling(): Promise<Result> {
   const item = (): RecordItem => {
     seq += 1;
     const record = {
-      id: `ceiling-${seq}`,
+      // Random like OTLP trace and span ids: sequential ids would flatter any index on them.
+      id: `${randomBytes(16).toString('hex')}:${randomBytes(8).toString('hex')}`,
       time: T,
       provider: 'openai',
       operation: 'chat',

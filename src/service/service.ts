@@ -40,6 +40,7 @@ function openStore(config: ServiceConfig, now?: () => number): Store {
   return new SqliteStore({
     path: path.resolve(config.store.dataDir, 'bursar.db'),
     synchronous: config.store.synchronous,
+    dedupeWindow: config.store.dedupeWindow,
   });
 }
 

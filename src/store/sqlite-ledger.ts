@@ -6,10 +6,10 @@ import type { UsageAggregate, UsageGroupField, UsageQuery } from './store.ts';
 import { emptyAggregate } from './usage-aggregate.ts';
 
 /**
- * The usage ledger: one row per priced record, keyed by the record id (the idempotency
- * key); filters and GROUP BY run in SQL over its columns.
+ * Reads of the usage ledger: one row of the `usage` view per priced record (see schema v3);
+ * filters and GROUP BY run in SQL over its columns. Dedupe by record id is UsageIntake's.
  *
- * Ordering ties are broken by rowid (acceptance order), which is the memory store's
+ * Ordering ties are broken by seq (acceptance order), which is the memory store's
  * insertion order: both stores return the same sequence.
  */
 
@@ -65,17 +65,11 @@ interface AggregateDbRow {
 /** Reads of the ledger on the main thread's connection. */
 export class UsageLedger {
   readonly #db: Database.Database;
-  readonly #exists: Database.Statement<[string], number>;
   /** Prepared statements by SQL text: dashboards repeat the same few shapes. */
   readonly #cache = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#exists = db.prepare<[string], number>('SELECT 1 FROM usage WHERE id = ?').pluck();
-  }
-
-  has(id: string): boolean {
-    return this.#exists.get(id) !== undefined;
   }
 
   #statement(sql: string): Database.Statement {
@@ -92,7 +86,7 @@ export class UsageLedger {
     const params: unknown[] = [];
     const where = whereClause(q, params);
     params.push(q.limit ?? -1);
-    const rows = this.#statement(`SELECT * FROM usage WHERE ${where} ORDER BY time, rowid LIMIT ?`).all(
+    const rows = this.#statement(`SELECT * FROM usage WHERE ${where} ORDER BY time, seq LIMIT ?`).all(
       ...params,
     ) as UsageDbRow[];
     return rows.map(usageFromRow);
@@ -111,7 +105,7 @@ export class UsageLedger {
         SUM(cost_nano) AS cost_nano, SUM(duration_ms) AS duration_ms
       FROM usage WHERE ${where} ${groupBy}
       HAVING COUNT(*) > 0
-      ORDER BY MIN(rowid)`;
+      ORDER BY MIN(seq)`;
     const rows = this.#statement(sql).all(...params) as AggregateDbRow[];
     return rows.map((row) => {
       const group: Record<string, string> = {};

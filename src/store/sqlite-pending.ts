@@ -1,11 +1,10 @@
 /**
- * What the SQLite store accepted but has not yet seen committed: record ids and marks
- * in batches still on their way to the writer thread. The tables cannot answer for
- * them, so dedupe and set-if-absent checks ask here first. Marks known to be on disk
+ * What the SQLite store accepted but has not yet seen committed: marks in batches still
+ * on their way to the writer thread. The tables cannot answer for them, so set-if-absent
+ * checks ask here first (record ids are the dedupe window's: sqlite-usage-intake.ts). Marks known to be on disk
  * are cached too, so repeated checks skip the SELECT (bounded: it is only a cache).
  */
 export class PendingWrites {
-  readonly #recordIds = new Set<string>();
   readonly #marks = new Set<string>();
   readonly #knownMarks = new Set<string>();
   /**
@@ -14,14 +13,6 @@ export class PendingWrites {
    * everything acknowledged.
    */
   readonly #cursors = new Map<string, string>();
-
-  addRecord(id: string): void {
-    this.#recordIds.add(id);
-  }
-
-  hasRecord(id: string): boolean {
-    return this.#recordIds.has(id);
-  }
 
   addMark(key: string): void {
     this.#marks.add(key);
@@ -46,9 +37,8 @@ export class PendingWrites {
     return this.#cursors.get(key);
   }
 
-  /** A batch committed: its records and marks are on disk now. */
-  committed(recordIds: readonly string[], markKeys: readonly string[]): void {
-    for (const id of recordIds) this.#recordIds.delete(id);
+  /** A batch committed: its marks are on disk now. */
+  committed(markKeys: readonly string[]): void {
     for (const m of markKeys) {
       this.#marks.delete(m);
       this.knownMark(m);
@@ -57,7 +47,6 @@ export class PendingWrites {
 
   /** A batch rolled back, with every later one: nothing pending will land. */
   failed(): void {
-    this.#recordIds.clear();
     this.#marks.clear();
     this.#cursors.clear();
   }

@@ -16,6 +16,11 @@ export interface SqliteStoreOptions {
   reservationRetentionMs?: number;
   /** How long to wait for a lock held by another connection before failing. Default 1000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Record ids remembered for dedupe (about 20 bytes each): a record whose id is among the
+   * last this many accepted is a duplicate. Default 1,000,000 (20 MB).
+   */
+  dedupeWindow?: number;
 }
 
 export const DEFAULTS = {
@@ -25,6 +30,7 @@ export const DEFAULTS = {
   synchronous: 'FULL' as SqliteSynchronous,
   reservationRetentionMs: 3_600_000,
   busyTimeoutMs: 1000,
+  dedupeWindow: 1_000_000,
 };
 
 /** One group-commit batch: what is posted to the writer, and what the main thread keeps. */
@@ -44,6 +50,7 @@ export function emptyBatch(): Batch {
       counterDeletes: [],
       reservations: [],
       reservationDeletes: [],
+      dims: [],
       usage: [],
       marks: [],
       admin: [],

@@ -10,7 +10,8 @@ import { PendingWrites } from './sqlite-pending.ts';
 import { ReadSession } from './sqlite-read-session.ts';
 import { lockDatabase, openDatabase } from './sqlite-open.ts';
 import { StateTables, takeDirty } from './sqlite-state.ts';
-import { appendUsageRow, assertStorable } from './sqlite-usage-row.ts';
+import { UsageIntake } from './sqlite-usage-intake.ts';
+import { assertStorable } from './sqlite-usage-row.ts';
 import {
   type Batch,
   DEFAULTS,
@@ -53,6 +54,7 @@ interface Open {
   tables: StateTables;
   reads: ReadSession;
   ledger: UsageLedger;
+  intake: UsageIntake;
   admin: AdminTables;
   batch: GroupCommit<Batch>;
 }
@@ -114,6 +116,7 @@ export class SqliteStore implements Store {
       db = openDatabase({ path: this.path, synchronous, busyTimeoutMs });
       const tables = new StateTables(db);
       const ledger = new UsageLedger(db);
+      const intake = new UsageIntake(db, this.#opts.dedupeWindow);
       const admin = new AdminTables(db);
       const reads = new ReadSession(db);
       const now = Date.now();
@@ -126,7 +129,7 @@ export class SqliteStore implements Store {
         create: emptyBatch,
         post: (b, seq) => this.#post(writer, b, seq),
         onSuccess: (b) => this.#afterFlush(reads, b),
-        onError: () => this.#afterFailure(tables, reads),
+        onError: (_e, failed) => this.#afterFailure(tables, reads, intake, failed),
       });
       const writer = await WriterThread.start(
         { path: this.path, synchronous, busyTimeoutMs },
@@ -140,7 +143,7 @@ export class SqliteStore implements Store {
           batch.fail(e);
         },
       );
-      this.#open = { db, lock, writer, tables, reads, ledger, admin, batch };
+      this.#open = { db, lock, writer, tables, reads, ledger, intake, admin, batch };
       this.#lastFlushOk = true;
     } catch (e) {
       db?.close();
@@ -207,9 +210,9 @@ export class SqliteStore implements Store {
   }
 
   #afterFlush(reads: ReadSession, b: Batch): void {
-    // Before the ids leave the pending set: the next read must see this commit.
+    // Before the marks leave the pending set: the next read must see this commit.
     reads.end();
-    this.#pending.committed(b.recordIds, b.markKeys);
+    this.#pending.committed(b.markKeys);
     this.#lastFlushOk = true;
   }
 
@@ -219,9 +222,15 @@ export class SqliteStore implements Store {
    * changes under us: reload the working copy so every later decision is made on what is
    * actually durable.
    */
-  #afterFailure(tables: StateTables, reads: ReadSession): void {
+  #afterFailure(
+    tables: StateTables,
+    reads: ReadSession,
+    intake: UsageIntake,
+    failed: readonly Batch[],
+  ): void {
     reads.end();
     this.#pending.failed();
+    intake.failed(failed);
     this.#lastFlushOk = false;
     this.#epoch += 1;
     if (this.#fatal !== undefined) return;
@@ -238,12 +247,6 @@ export class SqliteStore implements Store {
     open.batch.flush();
     await open.batch.settled();
     return this.#live();
-  }
-
-  #hasRecord(open: Open, id: string): boolean {
-    if (this.#pending.hasRecord(id)) return true;
-    open.reads.begin();
-    return open.ledger.has(id);
   }
 
   /** Prunes finished reservations at most once a minute, piggybacking on writes. */
@@ -345,16 +348,16 @@ export class SqliteStore implements Store {
     this.#maybePrune(Date.now());
     const r = state.reservations.get(reservationId);
     let outcome: CommitOutcome;
-    if (r && r.state !== 'committed' && this.#hasRecord(open, item.record.id)) {
+    if (r && r.state !== 'committed' && open.intake.has(item.record.id)) {
       // The record landed through another path already: count it once (as the memory store).
       outcome = state.commit(reservationId, { ...item, increments: [] });
     } else {
       outcome = state.commit(reservationId, item);
       if (outcome.status === 'committed' || outcome.status === 'late') {
         const cur = batch.current;
-        this.#pending.addRecord(item.record.id);
+        open.intake.claim(item.record.id);
         cur.recordIds.push(item.record.id);
-        appendUsageRow(cur.msg.usage, item.record);
+        open.intake.append(cur, item.record);
       }
     }
     const changed = outcome.status === 'committed' || outcome.status === 'late';
@@ -393,13 +396,12 @@ export class SqliteStore implements Store {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const id = item.record.id;
-      if (this.#hasRecord(open, id)) {
+      if (!open.intake.claim(id)) {
         outcomes[i] = { duplicate: true, counters: item.increments.map((inc) => state.value(inc.counter)) };
         continue;
       }
-      this.#pending.addRecord(id);
       cur.recordIds.push(id);
-      appendUsageRow(cur.msg.usage, item.record);
+      open.intake.append(cur, item.record);
       fresh += 1;
       outcomes[i] = { duplicate: false, counters: state.applyUsage(item) };
     }

@@ -11,7 +11,7 @@ import { effectiveModel, type PricedRecord } from '../usage/usage-record.ts';
  * Absent labels are '' in their columns so SQL sees what fieldValue() sees.
  */
 
-export { USAGE_COLUMNS } from './sqlite-usage-columns.ts';
+import { DIMS_COLUMNS, ROW_COLUMNS } from './sqlite-usage-columns.ts';
 
 export interface UsageDbRow {
   id: string;
@@ -57,13 +57,6 @@ interface Extra {
 function nonEmpty(o: Record<string, unknown>): boolean {
   for (const k in o) if (o[k] !== undefined) return true;
   return false;
-}
-
-/** The record's values in USAGE_COLUMNS order. */
-export function usageRowValues(r: PricedRecord): unknown[] {
-  const out: unknown[] = [];
-  appendUsageRow(out, r);
-  return out;
 }
 
 const RECORD_KEYS: ReadonlySet<string> = new Set([
@@ -182,13 +175,14 @@ function extraJson(r: PricedRecord): string | null {
   return nonEmpty(extra) ? JSON.stringify(extra) : null;
 }
 
-/** Appends the record's values in USAGE_COLUMNS order to `out` (a batch's flat row array). */
-export function appendUsageRow(out: unknown[], r: PricedRecord): void {
-  const { usage, scope, cost } = r;
-  const bd = cost.breakdownNanoUsd;
-  out.push(
-    r.id,
-    r.time,
+/**
+ * The record's labels in DIMS_COLUMNS order after the id (20 values). Records of one
+ * agent, model and scope share them, so the store writes one usage_dims row per distinct
+ * combination; JSON.stringify of this array is the exact key it looks them up by.
+ */
+export function usageDimsValues(r: PricedRecord): unknown[] {
+  const { scope, cost } = r;
+  return [
     r.provider,
     r.operation,
     r.requestModel,
@@ -202,6 +196,24 @@ export function appendUsageRow(out: unknown[], r: PricedRecord): void {
     scope.session ?? '',
     scope.user ?? '',
     JSON.stringify(scope),
+    r.errorType ?? null,
+    r.usageSource,
+    cost.source,
+    cost.unpriced ? 1 : 0,
+    cost.catalogVersion,
+    cost.priceModel ?? null,
+    cost.tierAboveInputTokens ?? null,
+  ];
+}
+
+/** Appends the record's values in ROW_COLUMNS order to `out` (a batch's flat row array). */
+export function appendUsageRow(out: unknown[], r: PricedRecord, dimsId: number): void {
+  const { usage, cost } = r;
+  const bd = cost.breakdownNanoUsd;
+  out.push(
+    r.id,
+    r.time,
+    dimsId,
     usage.input,
     usage.output,
     usage.cacheRead,
@@ -209,16 +221,9 @@ export function appendUsageRow(out: unknown[], r: PricedRecord): void {
     usage.cacheWrite1h,
     usage.reasoning,
     r.durationMs,
-    r.errorType ?? null,
-    r.usageSource,
     cost.nanoUsd,
     cost.computedNanoUsd ?? null,
     cost.providerNanoUsd ?? null,
-    cost.source,
-    cost.unpriced ? 1 : 0,
-    cost.catalogVersion,
-    cost.priceModel ?? null,
-    cost.tierAboveInputTokens ?? null,
     bd.input,
     bd.output,
     bd.cacheRead,
@@ -226,6 +231,42 @@ export function appendUsageRow(out: unknown[], r: PricedRecord): void {
     bd.reasoning,
     extraJson(r),
   );
+}
+
+/** The `usage` view's columns (after seq), as SELECT * returns them. */
+export const USAGE_COLUMNS = [
+  'id',
+  'time',
+  ...DIMS_COLUMNS.slice(1, 14),
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'cache_write_1h',
+  'reasoning',
+  'duration_ms',
+  'error_type',
+  'usage_source',
+  'cost_nano',
+  'computed_cost_nano',
+  'provider_cost_nano',
+  ...DIMS_COLUMNS.slice(16),
+  'cost_input_nano',
+  'cost_output_nano',
+  'cost_cache_read_nano',
+  'cost_cache_write_nano',
+  'cost_reasoning_nano',
+  'extra',
+] as const;
+
+/** The record's values in USAGE_COLUMNS order: the row the view shows for it. */
+export function usageRowValues(r: PricedRecord): unknown[] {
+  const byName = new Map<string, unknown>();
+  usageDimsValues(r).forEach((v, i) => byName.set(DIMS_COLUMNS[i + 1]!, v));
+  const row: unknown[] = [];
+  appendUsageRow(row, r, 0);
+  row.forEach((v, i) => byName.set(ROW_COLUMNS[i]!, v));
+  return USAGE_COLUMNS.map((c) => byName.get(c));
 }
 
 /** The record a row was written from (optional fields absent rather than undefined). */

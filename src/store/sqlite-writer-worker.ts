@@ -43,7 +43,7 @@ const usage = new UsageWriter(db);
 const admin = new AdminTables(db);
 const write = db.transaction((m: WriteMessage): unknown[] => {
   state.write(m);
-  usage.insertRows(m.usage);
+  usage.insert(m.dims, m.usage);
   for (let i = 0; i < m.marks.length; i += 2) admin.putMark(m.marks[i] as string, m.marks[i + 1] as number);
   const results = m.admin.map((op) => applyAdminOp(admin, op));
   if (m.fail !== undefined) throw new Error(m.fail);

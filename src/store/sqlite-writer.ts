@@ -25,7 +25,9 @@ export interface WriteMessage extends DirtyRows {
    * changes, so writing them would persist state the file never had.
    */
   epoch: number;
-  /** Flat usage rows (usageRowValues), USAGE_WIDTH values each. */
+  /** Flat usage_dims rows (id, then usageDimsValues), DIMS_WIDTH values each: written before `usage`. */
+  dims: unknown[];
+  /** Flat usage_rows rows (appendUsageRow), ROW_WIDTH values each. */
   usage: unknown[];
   /** Flat: key, created_at per mark. */
   marks: unknown[];

@@ -129,6 +129,12 @@ export const serviceConfigSchema = z
          * answers faster.
          */
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        /**
+         * kind sqlite: record ids remembered for dedupe (about 21 bytes each). A span or
+         * record re-sent while its id is among the last this many accepted counts once;
+         * exporters re-send within minutes, so size it to a few minutes of peak ingest.
+         */
+        dedupeWindow: z.number().int().min(1000).max(100_000_000).default(1_000_000),
         /** kind redis: the Redis server or Cluster several replicas share. */
         redis: redisStoreConfigSchema.optional(),
       })
