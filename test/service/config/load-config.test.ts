@@ -26,7 +26,12 @@ describe('service configuration', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.otlp.port).toBe(4318);
     expect(c.api.port).toBe(8013);
-    expect(c.store).toEqual({ kind: 'sqlite', dataDir: './data', synchronous: 'FULL', dedupeWindow: 1_000_000 });
+    expect(c.store).toEqual({
+      kind: 'sqlite',
+      dataDir: './data',
+      synchronous: 'FULL',
+      dedupeWindow: 1_000_000,
+    });
     expect(c.auth.keys).toEqual([]);
     expect(c.websocket.heartbeatMs).toBe(30_000);
   });
