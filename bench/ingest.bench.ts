@@ -94,7 +94,7 @@ function otherSpan(i: number): SpanSpec {
   };
 }
 
-function body(genAiShare: number): ResourceSpec[] {
+export function body(genAiShare: number): ResourceSpec[] {
   const spans = Array.from({ length: SPANS_PER_BODY }, (_, i) =>
     i % Math.round(1 / genAiShare) === 0 ? genAiSpan(i) : otherSpan(i),
   );
@@ -209,7 +209,7 @@ function traceIdOffsets(bodyBytes: Buffer): number[] {
 const full = () => otlpProto.ExportTraceServiceRequest;
 
 /** Fresh copies of a body, each with new trace ids (a counter in the first 8 bytes). */
-function freshBodies(template: Buffer, count: number, seq: { n: number }, gzip: boolean): Buffer[] {
+export function freshBodies(template: Buffer, count: number, seq: { n: number }, gzip: boolean): Buffer[] {
   const offsets = traceIdOffsets(template);
   return Array.from({ length: count }, () => {
     const b = Buffer.from(template);
@@ -218,7 +218,7 @@ function freshBodies(template: Buffer, count: number, seq: { n: number }, gzip: 
   });
 }
 
-async function httpRate(
+export async function httpRate(
   name: string,
   url: string,
   template: Buffer,
@@ -309,7 +309,7 @@ async function storeCeiling(): Promise<Result> {
   return result;
 }
 
-async function httpSection(): Promise<Section> {
+export async function httpSection(): Promise<Section> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-otlp-'));
   const config = parseConfig({
     host: '127.0.0.1',

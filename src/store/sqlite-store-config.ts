@@ -6,9 +6,11 @@ import type { WriteMessage } from './sqlite-writer.ts';
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. Default './data/bursar.db'. */
   path?: string;
-  /** While the writer is busy, the longest wait before queued work is posted anyway (pipelined). Default 2 ms; an idle writer gets work at once. */
-  flushIntervalMs?: number;
-  /** Units of work (reservations, commits, records, marks...) that trigger a write at once. Default 1000. */
+  /**
+   * Units of work (reservations, commits, records, marks...) that close a batch at once.
+   * Otherwise a batch closes when the writer is free: at once when idle, else when it
+   * acknowledges the batch it is writing. Default 8192.
+   */
   maxBatch?: number;
   /** 'FULL' (default) survives power loss; 'NORMAL' survives a process crash only. */
   synchronous?: SqliteSynchronous;
@@ -25,8 +27,7 @@ export interface SqliteStoreOptions {
 
 export const DEFAULTS = {
   path: './data/bursar.db',
-  flushIntervalMs: 2,
-  maxBatch: 1000,
+  maxBatch: 8192,
   synchronous: 'FULL' as SqliteSynchronous,
   reservationRetentionMs: 3_600_000,
   busyTimeoutMs: 1000,

@@ -125,7 +125,6 @@ export class SqliteStore implements Store {
       this.#lastPrune = now;
       const batch = new GroupCommit<Batch>({
         maxBatch: this.#opts.maxBatch,
-        intervalMs: this.#opts.flushIntervalMs,
         create: emptyBatch,
         post: (b, seq) => this.#post(writer, b, seq),
         onSuccess: (b) => this.#afterFlush(reads, b),

@@ -5,7 +5,10 @@ import { RecentIds } from '../../src/store/recent-ids.ts';
 /** The window as plain data: the last `capacity` ids claimed and not deleted, oldest first. */
 class Model {
   readonly #ring: (string | undefined)[] = [];
-  constructor(readonly capacity: number) {}
+  readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
   has(id: string): boolean {
     return this.#ring.includes(id);
   }

@@ -8,7 +8,7 @@ import { hold, item, priced, ref, reservation } from './fixtures.ts';
 
 const [path, countArg] = process.argv.slice(2);
 const count = Number(countArg);
-const store = new SqliteStore({ path, flushIntervalMs: 5 });
+const store = new SqliteStore({ path });
 await store.init();
 const a = ref('a');
 

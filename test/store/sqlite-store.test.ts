@@ -143,7 +143,7 @@ describe('SqliteStore persistence', () => {
 
 describe('SqliteStore group commit', () => {
   it('writes many concurrent operations in one transaction and acknowledges them all', async () => {
-    const s = await openStore({ flushIntervalMs: 20 });
+    const s = await openStore();
     const start = s.flushCount;
     const outcomes = await Promise.all(
       Array.from({ length: 500 }, (_, i) => s.record([item(priced(`r${i}`), [[a, 2]])])),
@@ -155,7 +155,7 @@ describe('SqliteStore group commit', () => {
   });
 
   it('writes at once when maxBatch units are queued', async () => {
-    const s = await openStore({ flushIntervalMs: 60_000, maxBatch: 100 });
+    const s = await openStore({ maxBatch: 100 });
     const start = s.flushCount;
     // Ten batches fill up and are written without waiting for the (one minute) timer:
     // otherwise this would wait a minute.
@@ -164,7 +164,7 @@ describe('SqliteStore group commit', () => {
   });
 
   it('acknowledges a duplicate only once the original is durable', async () => {
-    const s = await openStore({ flushIntervalMs: 20 });
+    const s = await openStore();
     const first = s.record([item(priced('x'), [[a, 1]])]);
     const dup = s.record([item(priced('x'), [[a, 1]])]);
     const start = s.flushCount;
@@ -174,7 +174,7 @@ describe('SqliteStore group commit', () => {
   });
 
   it('lets SQL reads see writes still waiting for their batch', async () => {
-    const s = await openStore({ flushIntervalMs: 60_000 });
+    const s = await openStore();
     const pending = s.record([item(priced('x', { scope: { tenant: 'acme', 'odd"label': 'v' } }), [[a, 1]])]);
     const rows = await s.queryUsage({ from: 0, to: T0 + 1, filter: { 'odd"label': 'v' } });
     expect(rows.map((r) => r.id)).toEqual(['x']);
@@ -253,7 +253,7 @@ describe('SqliteStore failed writes', () => {
 
 describe('SqliteStore pipelined batches', () => {
   it('rejects the batches posted after a failed one, which the writer must not write', async () => {
-    const s = await openStore({ maxBatch: 1, flushIntervalMs: 60_000 });
+    const s = await openStore({ maxBatch: 1 });
     // maxBatch 1: each call is posted at once, so all three are in flight together.
     const first = s.record([item(priced('r1'), [[a, 1]])]);
     s.injectWriteFailure('disk on fire');
@@ -283,7 +283,7 @@ describe('SqliteStore pipelined batches', () => {
 
 describe('SqliteStore unstorable input', () => {
   it('rejects a call holding a record it cannot store, without touching memory or the batch', async () => {
-    const s = await openStore({ flushIntervalMs: 20 });
+    const s = await openStore();
     const good = s.record([item(priced('good'), [[a, 1]])]);
     const bad = [item(priced('fine'), [[a, 1]]), item(priced('bad', { time: Number.NaN }), [[a, 1]])];
     await expect(s.record(bad)).rejects.toThrow(/"bad": time must be a finite number/);

@@ -20,34 +20,21 @@
  * right after). When a batch boundary splits them, the receiver remembers recent spans: a
  * child arriving after its parent is skipped; a child that arrived first is counted and its
  * parent, arriving later, is skipped instead (the record then lacks bursar's scope labels).
- * That memory holds the last CAPACITY to 2×CAPACITY spans and is lost on restart: a pair split
- * across a batch boundary AND a restart (or more than that many spans apart) is counted twice.
+ * That memory holds the last CAPACITY spans of each kind (as 96-bit fingerprints in fixed
+ * memory: recent-ids.ts; ~4 MB each) and is lost on restart: a pair split across a batch
+ * boundary AND a restart (or more than that many spans apart) is counted twice.
  */
 
-const CAPACITY = 100_000;
+import { RecentIds } from '../../store/recent-ids.ts';
 
-/** A bounded set of recent keys: two generations, the older dropped when the newer fills. */
-class RecentKeys {
-  #current = new Set<string>();
-  #previous = new Set<string>();
-
-  has(key: string): boolean {
-    return this.#current.has(key) || this.#previous.has(key);
-  }
-
-  add(key: string): void {
-    if (this.#current.size >= CAPACITY) {
-      this.#previous = this.#current;
-      this.#current = new Set();
-    }
-    this.#current.add(key);
-  }
-}
+const CAPACITY = 200_000;
 
 export interface CountableSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string;
+  /** `${traceId}:${spanId}` when the caller has it already (the record id). */
+  key?: string;
   /** Inference and execute_tool spans nest only within their own kind. */
   tool: boolean;
 }
@@ -61,16 +48,16 @@ export interface NestingVerdict {
 
 export class NestedCalls {
   /** Per kind (inference, tool): spans counted recently, by `${traceId}:${spanId}`. */
-  readonly #counted = [new RecentKeys(), new RecentKeys()];
+  readonly #counted = [new RecentIds(CAPACITY), new RecentIds(CAPACITY)];
   /** Per kind: parents of counted spans whose parent had not been seen. */
-  readonly #childCounted = [new RecentKeys(), new RecentKeys()];
+  readonly #childCounted = [new RecentIds(CAPACITY), new RecentIds(CAPACITY)];
 
   classify(spans: readonly CountableSpan[]): NestingVerdict {
     const here = [new Set<string>(), new Set<string>()];
     const own: string[] = new Array(spans.length);
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
-      own[i] = `${s.traceId}:${s.spanId}`;
+      own[i] = s.key ?? `${s.traceId}:${s.spanId}`;
       here[s.tool ? 1 : 0]!.add(own[i]!);
     }
     const nested: boolean[] = new Array(spans.length);
@@ -92,8 +79,8 @@ export class NestedCalls {
     return {
       nested,
       remember: () => {
-        for (const [kind, k] of counted) this.#counted[kind]!.add(k);
-        for (const [kind, k] of orphans) this.#childCounted[kind]!.add(k);
+        for (const [kind, k] of counted) this.#counted[kind]!.claim(k);
+        for (const [kind, k] of orphans) this.#childCounted[kind]!.claim(k);
       },
     };
   }
