@@ -27,8 +27,8 @@ const DURATION_MS = 4000;
 const PASSES = 3;
 const MAX_MS = 3000;
 
-type CaseId = 'bare' | 'check' | 'pair' | 'pairMemory';
-type Target = 'bare' | 'sqlite' | 'memory';
+type CaseId = 'bare' | 'check' | 'pair' | 'pairNormal' | 'pairMemory';
+type Target = 'bare' | 'sqlite' | 'normal' | 'memory';
 const CASES: { id: CaseId; mode: Mode; target: Target; name: string; rate: number }[] = [
   { id: 'bare', mode: 'bare', target: 'bare', name: 'bare node:http JSON endpoint (baseline)', rate: RATE },
   { id: 'check', mode: 'check', target: 'sqlite', name: 'POST /v1/check', rate: RATE },
@@ -38,6 +38,13 @@ const CASES: { id: CaseId; mode: Mode; target: Target; name: string; rate: numbe
     mode: 'pair',
     target: 'sqlite',
     name: 'POST /v1/reservations + POST …/commit (pair)',
+    rate: RATE / 2,
+  },
+  {
+    id: 'pairNormal',
+    mode: 'pair',
+    target: 'normal',
+    name: 'the same pair, store.synchronous NORMAL (WAL: survives a process crash, not a power loss)',
     rate: RATE / 2,
   },
   {
@@ -107,12 +114,12 @@ interface Pass {
 
 async function startAll() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bursar-bench-api-'));
-  const config = (kind: 'sqlite' | 'memory') =>
+  const config = (kind: 'sqlite' | 'memory', synchronous: 'FULL' | 'NORMAL' = 'FULL') =>
     parseConfig({
       host: '127.0.0.1',
       otlp: { port: 0 },
       api: { port: 0 },
-      store: { kind, dataDir },
+      store: { kind, dataDir: path.join(dataDir, synchronous), synchronous },
       auth: { keys: [{ name: 'bench', key: KEY, role: 'admin' }] },
       log: { level: 'silent' },
       budgets: [
@@ -136,6 +143,7 @@ async function startAll() {
       ],
     });
   const service = await startService(config('sqlite'), { log: createLogger('silent') });
+  const normal = await startService(config('sqlite', 'NORMAL'), { log: createLogger('silent') });
   const memory = await startService(config('memory'), { log: createLogger('silent') });
   const bare = bareServer();
   bare.listen(0, '127.0.0.1');
@@ -144,11 +152,13 @@ async function startAll() {
   const worker = new Worker(new URL('./api-load-worker.ts', import.meta.url));
   return {
     worker,
-    base: (t: Target) => (t === 'bare' ? bareUrl : t === 'sqlite' ? service.apiUrl : memory.apiUrl),
+    base: (t: Target) =>
+      ({ bare: bareUrl, sqlite: service.apiUrl, normal: normal.apiUrl, memory: memory.apiUrl })[t],
     async stop() {
       await worker.terminate();
       bare.close();
       await service.close();
+      await normal.close();
       await memory.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -158,11 +168,12 @@ async function startAll() {
 export async function benchApi(): Promise<Section[]> {
   const env = await startAll();
   const headers = { authorization: `Bearer ${KEY}` };
-  const fixed: Record<CaseId, Pass[]> = { bare: [], check: [], pair: [], pairMemory: [] };
+  const fixed: Record<CaseId, Pass[]> = { bare: [], check: [], pair: [], pairNormal: [], pairMemory: [] };
   const max: Record<CaseId, { rate: number; cpuNs: number; errors: number }[]> = {
     bare: [],
     check: [],
     pair: [],
+    pairNormal: [],
     pairMemory: [],
   };
   try {
@@ -241,7 +252,7 @@ export async function benchApi(): Promise<Section[]> {
     `p50 ${ms(x.p50)} (target ≤ 0.3 ms: ${x.p50 <= 0.3 ? 'met' : 'NOT met'}), p99 ${ms(x.p99)} (target ≤ 2 ms: ${x.p99 <= 2 ? 'met' : 'NOT met'})`;
   notes.unshift(
     `check at 5k req/s: ${verdict(summary.check)}; the bare endpoint in the same passes: p50 ${ms(summary.bare.p50)}, p99 ${ms(summary.bare.p99)}.`,
-    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (an idle writer takes a batch at once, a busy one as soon as it finishes the last; each batch is fsync'd with synchronous=FULL), so a pair takes at least two batch rounds; when the offered rate is above what the machine sustains, the queue and the latency grow. On the memory store the same pair: ${verdict(summary.pairMemory)}.`,
+    `reserve + commit at 5k req/s (2.5k pairs/s), for the pair: ${verdict(summary.pair)}. Both requests are answered only once SQLite's group commit has made them durable (an idle writer takes a batch at once, a busy one as soon as it finishes the last; each batch is fsync'd with synchronous=FULL), so a pair takes at least two batch rounds; when the offered rate is above what the machine sustains, the queue and the latency grow. With store.synchronous NORMAL (no fsync per commit; WAL survives a crash of the process, not of the machine): ${verdict(summary.pairNormal)}. On the memory store the same pair: ${verdict(summary.pairMemory)}.`,
     `Service-thread CPU per operation at 5k req/s (process.threadCpuUsage between the end of warm-up and the last answer, robust to other load): bare ${fmtNs(summary.bare.cpuNs)}, check ${fmtNs(summary.check.cpuNs)}, reserve + commit ${fmtNs(summary.pair.cpuNs)} (SQLite's writer thread not included), on the memory store ${fmtNs(summary.pairMemory.cpuNs)}.`,
   );
   notes.push(
@@ -257,7 +268,7 @@ export async function benchApi(): Promise<Section[]> {
     maxNs: 1e9 / Math.min(...max[c.id].map((x) => x.rate)),
   }));
   const maxNotes = [
-    `check: ${fmtRate(best('check'))} = ${(best('check') / best('bare')).toFixed(2)}× the bare endpoint's ${fmtRate(best('bare'))}; reserve + commit: ${fmtRate(best('pair'))} pairs/s (${fmtRate(best('pair') * 2)} requests/s), ${fmtRate(best('pairMemory'))} pairs/s on the memory store.`,
+    `check: ${fmtRate(best('check'))} = ${(best('check') / best('bare')).toFixed(2)}× the bare endpoint's ${fmtRate(best('bare'))}; reserve + commit: ${fmtRate(best('pair'))} pairs/s (${fmtRate(best('pair') * 2)} requests/s), ${fmtRate(best('pairNormal'))} pairs/s with synchronous NORMAL, ${fmtRate(best('pairMemory'))} pairs/s on the memory store.`,
     `Service-thread CPU per operation at the maximum rate: bare ${fmtNs(median(max.bare.map((x) => x.cpuNs)))}, check ${fmtNs(median(max.check.map((x) => x.cpuNs)))}, reserve + commit ${fmtNs(median(max.pair.map((x) => x.cpuNs)))}.`,
     `"per op" is 1 / rate; min–max is over the passes.`,
   ];
