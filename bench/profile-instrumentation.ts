@@ -9,6 +9,9 @@ import { bursarClient, newClient, otelProviders, plainCall, streamCall } from '.
  *       bare vs bursar, plain and streamed, variants interleaved in each pass
  *   node bench/profile-instrumentation.ts ab [rounds]
  *       the same, paired in small batches (the steadier figure on a shared machine)
+ *   node bench/profile-instrumentation.ts cpu [rounds]
+ *       as ab, in process CPU time, with the no-op-provider variant beside (and, with
+ *       BASE=file:///tmp/old/src/, that copy's two variants in the same rounds)
  *   BASE=file:///tmp/old/ node bench/profile-instrumentation.ts ab
  *       bursar loaded from another copy of src/ (`git archive HEAD src` unpacked in
  *       /tmp/old, node_modules linked): run it alternately with the current one
@@ -113,6 +116,59 @@ if (mode === 'time') {
     console.log(
       `${kind}: bare ${(median(per.bare!) / 1e3).toFixed(2)} µs; bursar${process.env.BASE ? ' (BASE)' : ''} +${(d / 1e3).toFixed(2)} µs${chunk}`,
     );
+  }
+} else if (mode === 'cpu') {
+  // As `ab`, in process CPU time (user + system, every thread: GC helpers included), with
+  // the no-op-provider variant beside: on a shared machine, time spent waiting for a core
+  // is not counted, so rounds disturbed by other processes stay comparable.
+  const rounds = Number(args[0] ?? 200);
+  const otel = await otelProviders();
+  const { metrics, trace } = await import('@opentelemetry/api');
+  const noopOtel = {
+    tracerProvider: trace.getTracerProvider() as never,
+    meterProvider: metrics.getMeterProvider() as never,
+    exported: () => 0,
+  };
+  // With BASE set, the copy at BASE runs beside the current src/ in the same rounds.
+  const all: Record<string, OpenAI> = {
+    bare: newClient(),
+    bursar: await bursarClient(otel),
+    noop: await bursarClient(noopOtel),
+  };
+  if (process.env.BASE) {
+    all.baseBursar = await bursarClient(await otelProviders(), process.env.BASE);
+    all.baseNoop = await bursarClient(noopOtel, process.env.BASE);
+  }
+  const variants = Object.keys(all);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const added: Record<string, number> = {};
+  for (const [kind, op, batch] of [
+    ['plain', plainOp, 50],
+    ['streamed', streamOp, 10],
+  ] as const) {
+    const per: Record<string, number[]> = {};
+    for (const v of variants) await op(all[v]!)(batch * 100); // warm-up: until the JIT settles
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? [...variants].reverse() : variants;
+      for (const v of order) {
+        const c0 = process.cpuUsage();
+        await op(all[v]!)(batch);
+        const c = process.cpuUsage(c0);
+        (per[v] ??= []).push(((c.user + c.system) * 1e3) / batch);
+      }
+    }
+    const parts = variants
+      .filter((v) => v !== 'bare')
+      .map((v) => {
+        const d = median(per[v]!.map((x, i) => x - per.bare![i]!));
+        added[`${kind}:${v}`] = d;
+        return `${v} +${(d / 1e3).toFixed(2)} µs`;
+      });
+    console.log(`${kind}: bare ${(median(per.bare!) / 1e3).toFixed(2)} µs CPU; ${parts.join('; ')}`);
+  }
+  for (const v of variants.filter((x) => x !== 'bare')) {
+    const net = (added[`streamed:${v}`]! - added[`plain:${v}`]!) / 50;
+    console.log(`${v}: per chunk net of the per-call cost ${net.toFixed(0)} ns`);
   }
 } else if (mode === 'alloc') {
   // Every allocation sampled, collected or not (--heap-prof keeps only the survivors):

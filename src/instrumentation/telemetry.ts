@@ -218,6 +218,7 @@ export class CallTracker {
   #lastChunk = 0;
   #chunks = 0;
   #chunkAttrs: Attributes | undefined;
+  readonly #perChunk: boolean;
   #ended = false;
   /** The record this call produced, once ended. */
   record: PricedRecord | undefined;
@@ -231,24 +232,24 @@ export class CallTracker {
     this.request = request;
     this.span = span;
     this.scope = scope;
+    this.#perChunk = t.settings.chunkTimings === 'per-chunk';
   }
 
   get ended(): boolean {
     return this.#ended;
   }
 
-  /** Marks the arrival of a streamed chunk (time to first chunk, time between chunks). */
+  /**
+   * Marks the arrival of a streamed chunk. This runs for every chunk of every stream, so
+   * it only takes the time: the time to first chunk (span attribute and metric point) and
+   * the mean time per chunk are recorded once, when the call ends, with the rest of the
+   * call's attributes and points. Only the opt-in 'per-chunk' timings record here.
+   */
   chunk(): void {
     const now = performance.now();
-    const n = this.#chunks++;
-    if (n === 0) {
-      this.#firstChunk = now;
-      const ttfc = (now - this.#start) / 1000;
-      this.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
-      this.#t.metrics.timeToFirstChunk(this.#chunkAttributes(), ttfc);
-    } else if (this.#t.settings.chunkTimings === 'per-chunk') {
+    if (this.#chunks++ === 0) this.#firstChunk = now;
+    else if (this.#perChunk)
       this.#t.metrics.timePerChunk(this.#chunkAttributes(), (now - this.#lastChunk) / 1000);
-    }
     this.#lastChunk = now;
   }
 
@@ -257,11 +258,13 @@ export class CallTracker {
     return (this.#chunkAttrs ??= this.#t.metricAttributes(this.request, undefined, undefined, this.scope));
   }
 
-  /** Per-stream chunk timing: the mean time between chunks, one point per stream. */
-  #recordChunkTimings(): void {
-    if (this.#chunks < 2 || this.#t.settings.chunkTimings !== 'per-stream') return;
+  /** Time to first chunk, and per stream the mean time between chunks (one point each). */
+  #recordChunkTimings(ttfc: number): void {
+    const metrics = this.#t.metrics;
+    metrics.timeToFirstChunk(this.#chunkAttributes(), ttfc);
+    if (this.#chunks < 2 || this.#perChunk) return;
     const mean = (this.#lastChunk - this.#firstChunk) / (this.#chunks - 1) / 1000;
-    this.#t.metrics.timePerChunk(this.#chunkAttributes(), mean);
+    metrics.timePerChunk(this.#chunkAttributes(), mean);
   }
 
   /**
@@ -314,6 +317,8 @@ export class CallTracker {
     attrs[ATTR_BURSAR_USAGE_SOURCE] = record.usageSource;
     if (usage && !record.cost.unpriced) attrs[ATTR_BURSAR_COST_USD] = record.cost.nanoUsd / NANO;
     if (err !== undefined) attrs[ATTR_ERROR_TYPE] = err;
+    const ttfc = this.#chunks > 0 ? (this.#firstChunk - this.#start) / 1000 : undefined;
+    if (ttfc !== undefined) attrs[ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc;
     span.setAttributes(attrs);
     if (err !== undefined) {
       span.setStatus({
@@ -322,7 +327,7 @@ export class CallTracker {
       });
     }
     span.end();
-    this.#recordChunkTimings();
+    if (ttfc !== undefined) this.#recordChunkTimings(ttfc);
     const metricAttrs = this.#t.metricAttributes(req, result?.responseModel, err, this.scope);
     this.#t.metrics.record(
       metricAttrs,

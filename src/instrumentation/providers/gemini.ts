@@ -126,9 +126,10 @@ function observeStream(t: GenAiTelemetry, call: CallTracker, stream: unknown, co
   const out = Object.create(Object.getPrototypeOf(stream) as object) as object;
   const own = (value: unknown): PropertyDescriptor => ({ value, writable: true, configurable: true });
   Object.defineProperties(out, {
-    next: own(observed.next),
-    return: own(observed.return),
-    throw: own(observed.throw),
+    // The observer's methods read their own object: bound here, once per stream.
+    next: own(observed.next.bind(observed)),
+    return: own(observed.return!.bind(observed)),
+    throw: own(observed.throw!.bind(observed)),
     [Symbol.asyncIterator]: own(function self(this: unknown) {
       return this;
     }),
