@@ -1,4 +1,5 @@
 import type { SqliteSynchronous } from './sqlite-open.ts';
+import { UsageRowsBuilder } from './sqlite-usage-rows.ts';
 import type { WriteMessage } from './sqlite-writer.ts';
 
 /** SqliteStore's options and its per-batch bookkeeping type. */
@@ -37,6 +38,8 @@ export const DEFAULTS = {
 /** One group-commit batch: what is posted to the writer, and what the main thread keeps. */
 export interface Batch {
   msg: WriteMessage;
+  /** The batch's usage rows, packed into msg.usage when it is posted. */
+  rows: UsageRowsBuilder;
   /** Record ids and marks in this batch: pending until it is acknowledged. */
   recordIds: string[];
   markKeys: string[];
@@ -52,10 +55,11 @@ export function emptyBatch(): Batch {
       reservations: [],
       reservationDeletes: [],
       dims: [],
-      usage: [],
+      usage: { count: 0, numbers: new Float64Array(0), strings: [] },
       marks: [],
       admin: [],
     },
+    rows: new UsageRowsBuilder(),
     recordIds: [],
     markKeys: [],
   };

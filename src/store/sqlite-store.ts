@@ -196,6 +196,7 @@ export class SqliteStore implements Store {
   #post(writer: WriterThread, b: Batch, seq: number): void {
     const msg = b.msg;
     takeDirty(this.#state!, msg);
+    msg.usage = b.rows.pack();
     msg.seq = seq;
     msg.epoch = this.#epoch;
     if (this.#injectedFailure !== undefined) msg.fail = this.#injectedFailure;

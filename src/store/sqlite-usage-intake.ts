@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import { RecentIds } from './recent-ids.ts';
 import type { Batch } from './sqlite-store-config.ts';
-import { appendUsageRow, usageDimsValues } from './sqlite-usage-row.ts';
+import { usageDimsValues } from './sqlite-usage-row.ts';
 
 /** Label combinations cached before the cache starts over (each costs its key, ~300 bytes). */
 const MAX_CACHED_DIMS = 50_000;
@@ -18,6 +18,9 @@ export class UsageIntake {
   readonly #window: RecentIds;
   readonly #dims = new Map<string, number>();
   #nextDimsId: number;
+  /** The last record appended and its usage_dims id: the fast path for runs of alike records. */
+  #last: PricedRecord | undefined;
+  #lastId = 0;
 
   constructor(db: Database.Database, windowSize: number) {
     this.#window = new RecentIds(windowSize);
@@ -48,6 +51,20 @@ export class UsageIntake {
 
   /** Appends the record (and its labels' row, when new) to the batch being filled. */
   append(batch: Batch, r: PricedRecord): void {
+    // Records arrive in runs from one process and model: most share the last one's labels.
+    const last = this.#last;
+    if (last !== undefined && sameDims(last, r)) {
+      batch.rows.push(r, this.#lastId);
+      return;
+    }
+    const id = this.#dimsId(batch, r);
+    // A copy of what sameDims() compares: the caller may reuse or change its objects later.
+    this.#last = { ...r, scope: { ...r.scope }, cost: { ...r.cost } };
+    this.#lastId = id;
+    batch.rows.push(r, id);
+  }
+
+  #dimsId(batch: Batch, r: PricedRecord): number {
     const dims = usageDimsValues(r);
     const key = JSON.stringify(dims);
     let id = this.#dims.get(key);
@@ -57,7 +74,7 @@ export class UsageIntake {
       this.#dims.set(key, id);
       batch.msg.dims.push(id, ...dims);
     }
-    appendUsageRow(batch.msg.usage, r, id);
+    return id;
   }
 
   /**
@@ -66,6 +83,44 @@ export class UsageIntake {
    */
   failed(batches: readonly Batch[]): void {
     this.#dims.clear();
+    this.#last = undefined;
     for (const b of batches) for (const id of b.recordIds) this.#window.delete(id);
   }
+}
+
+/** Same scope labels, as usageDimsValues sees them (own enumerable keys and their values). */
+function sameScope(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n += 1;
+  }
+  for (const _ in b) n -= 1;
+  return n === 0;
+}
+
+/**
+ * True when `r` would get the same usage_dims values as `last`: every field
+ * usageDimsValues() reads. (Scope key order may differ: the values still match, and the
+ * row's scope JSON is the first record's, which reads back as the same labels.)
+ */
+function sameDims(last: PricedRecord, r: PricedRecord): boolean {
+  const a = last.cost;
+  const b = r.cost;
+  return (
+    last.provider === r.provider &&
+    last.operation === r.operation &&
+    last.requestModel === r.requestModel &&
+    last.responseModel === r.responseModel &&
+    last.toolName === r.toolName &&
+    last.errorType === r.errorType &&
+    last.usageSource === r.usageSource &&
+    a.source === b.source &&
+    a.unpriced === b.unpriced &&
+    a.catalogVersion === b.catalogVersion &&
+    a.priceModel === b.priceModel &&
+    a.tierAboveInputTokens === b.tierAboveInputTokens &&
+    sameScope(last.scope, r.scope)
+  );
 }

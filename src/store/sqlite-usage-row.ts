@@ -111,7 +111,7 @@ function onlyKnown(o: object, known: ReadonlySet<string>): boolean {
  * record has none, and checking the keys costs far less on the ingest path than
  * splitting the objects apart (four rest copies per record).
  */
-function extraJson(r: PricedRecord): string | null {
+export function extraJson(r: PricedRecord): string | null {
   const cost = r.cost;
   if (
     onlyKnown(r, RECORD_KEYS) &&

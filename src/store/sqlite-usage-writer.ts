@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { DIMS_COLUMNS, ROW_COLUMNS } from './sqlite-usage-columns.ts';
+import { appendBindValues, type PackedRows } from './sqlite-usage-rows.ts';
 
 /** Values per usage_rows row / usage_dims row in the flat arrays posted to the writer thread. */
 export const ROW_WIDTH = ROW_COLUMNS.length;
@@ -47,9 +48,18 @@ export class UsageWriter {
     this.#rows = new ChunkedInsert(db, 'usage_rows', ROW_COLUMNS);
   }
 
-  /** New label combinations first (rows refer to them), then the rows; each flat, concatenated. */
-  insert(dims: readonly unknown[], rows: readonly unknown[]): void {
+  /** New label combinations first (rows refer to them, flat, concatenated), then the rows. */
+  insert(dims: readonly unknown[], rows: PackedRows): void {
     this.#dims.run(dims);
-    this.#rows.run(rows);
+    // Bound a chunk at a time: the values of a whole batch would be one more big array.
+    const chunk: unknown[] = [];
+    for (let i = 0; i < rows.count; i++) {
+      appendBindValues(chunk, rows, i);
+      if (chunk.length === INSERT_CHUNK * ROW_WIDTH) {
+        this.#rows.run(chunk);
+        chunk.length = 0;
+      }
+    }
+    this.#rows.run(chunk);
   }
 }

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { AdminOp } from './sqlite-admin.ts';
 import type { SqliteSynchronous } from './sqlite-open.ts';
 import type { DirtyRows } from './sqlite-state.ts';
+import type { PackedRows } from './sqlite-usage-rows.ts';
 
 /**
  * The main thread's handle on the writer worker (sqlite-writer-worker.ts), which owns the
@@ -27,8 +28,8 @@ export interface WriteMessage extends DirtyRows {
   epoch: number;
   /** Flat usage_dims rows (id, then usageDimsValues), DIMS_WIDTH values each: written before `usage`. */
   dims: unknown[];
-  /** Flat usage_rows rows (appendUsageRow), ROW_WIDTH values each. */
-  usage: unknown[];
+  /** usage_rows rows (sqlite-usage-rows.ts); its numbers' buffer is transferred. */
+  usage: PackedRows;
   /** Flat: key, created_at per mark. */
   marks: unknown[];
   admin: AdminOp[];
@@ -117,7 +118,7 @@ export class WriterThread {
   }
 
   post(msg: WriteMessage): void {
-    this.#worker.postMessage(msg);
+    this.#worker.postMessage(msg, [msg.usage.numbers.buffer as ArrayBuffer]);
     this.#outstanding += 1;
     // Keep the process alive until every posted batch is answered, so waiters settle.
     if (this.#outstanding === 1) this.#worker.ref();

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, SCHEMA_VERSION, schemaVersion } from '../../src/store/sqlite-schema.ts';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.ts';
 import { USAGE_COLUMNS, usageRowValues } from '../../src/store/sqlite-usage-row.ts';
+import type { PricedRecord } from '../../src/usage/usage-record.ts';
 import { cost, item, priced, ref, T0 } from './fixtures.ts';
 
 let dir: string;
@@ -94,6 +95,38 @@ describe('SQLite ledger: schema v3', () => {
     expect(db.prepare('SELECT COUNT(*) FROM usage_dims').pluck().get()).toBe(distinct);
     expect(db.prepare('SELECT COUNT(*) FROM usage_rows').pluck().get()).toBe(60);
     db.close();
+  });
+
+  it('gives a record that differs from the one before in any single label its own labels', async () => {
+    const s = await openStore();
+    const base = priced('p0', { scope: { tenant: 'acme', agent: 'a' } });
+    const variants: Partial<PricedRecord>[] = [
+      {},
+      { scope: { agent: 'a', tenant: 'acme' } }, // same labels, other key order
+      { provider: 'anthropic' },
+      { operation: 'embeddings' },
+      { requestModel: 'gpt-5.5-mini' },
+      { responseModel: 'gpt-5.5-2026-01' },
+      { toolName: 'search' },
+      { toolName: '' },
+      { errorType: 'timeout' },
+      { usageSource: 'missing' },
+      { cost: cost(1000, { source: 'provider' }) },
+      { cost: cost(1000, { unpriced: true }) },
+      { cost: cost(1000, { catalogVersion: 'other' }) },
+      { cost: cost(1000, { priceModel: 'gpt-5.5-mini' }) },
+      { cost: cost(1000, { tierAboveInputTokens: 200_000 }) },
+      { scope: { tenant: 'acme', agent: 'b' } },
+      { scope: { tenant: 'acme', agent: 'a', session: 's' } },
+      { scope: { tenant: 'acme' } },
+    ];
+    // Each variant after the base record, then the base again: both must read back as written.
+    const records = variants.flatMap((v, i) => [
+      { ...base, id: `v${i}`, time: T0 + 2 * i, ...v },
+      { ...base, id: `b${i}`, time: T0 + 2 * i + 1 },
+    ]);
+    await s.record(records.map((r) => item(r)));
+    expect(await s.queryUsage(everything)).toEqual(records);
   });
 
   it('upgrades a version-2 file: every record keeps its values, and the old ids stay deduped', async () => {
