@@ -37,6 +37,9 @@ interface Schedule {
 
 type Accept = (price: ModelPrice) => boolean;
 
+/** How many recent lookups PriceCatalog keeps in front of its memo. */
+const RECENT = 8;
+
 function scheduleKey(price: ModelPrice): string {
   return `${indexKey(price.model)}\u0000${price.provider}`;
 }
@@ -108,6 +111,18 @@ export class PriceCatalog {
   private currentVersion: string;
   private readonly memo = new Map<string, Schedule | null>();
   private readonly memoLimit: number;
+  /**
+   * The last few (provider, model) pairs looked up and their schedules, in front of `memo`:
+   * an ingest batch names a handful of models, and comparing the strings it decoded (the
+   * same string objects span after span) costs less than building and hashing a memo key.
+   */
+  private readonly recentProvider: (string | undefined)[] = new Array<string | undefined>(RECENT).fill('');
+  private readonly recentModel: string[] = new Array<string>(RECENT).fill('');
+  /** undefined marks an empty slot. */
+  private readonly recentSchedule: (Schedule | null | undefined)[] = new Array<Schedule | null | undefined>(
+    RECENT,
+  ).fill(undefined);
+  private recentNext = 0;
 
   constructor(options: PriceCatalogOptions = {}) {
     const shipped = options.shipped ?? SHIPPED_PRICES;
@@ -136,6 +151,22 @@ export class PriceCatalog {
 
   /** The price in force at `at` (epoch ms, default now) for a model string, or undefined if unpriced. */
   lookup(model: string, provider?: string, at: number = Date.now()): ModelPrice | undefined {
+    for (let i = 0; i < RECENT; i++)
+      if (this.recentModel[i] === model && this.recentProvider[i] === provider) {
+        const recent = this.recentSchedule[i];
+        if (recent !== undefined) return recent ? inForce(recent, at) : undefined;
+      }
+    const schedule = this.schedule(model, provider);
+    const slot = this.recentNext;
+    this.recentNext = (slot + 1) % RECENT;
+    this.recentModel[slot] = model;
+    this.recentProvider[slot] = provider;
+    this.recentSchedule[slot] = schedule;
+    return schedule ? inForce(schedule, at) : undefined;
+  }
+
+  /** The schedule of a (provider, model) pair from `memo`, resolved and remembered when new. */
+  private schedule(model: string, provider: string | undefined): Schedule | null {
     const key = `${provider ?? ''}\n${model}`;
     let schedule = this.memo.get(key);
     if (schedule === undefined) {
@@ -147,7 +178,7 @@ export class PriceCatalog {
       }
       this.memo.set(key, schedule);
     }
-    return schedule ? inForce(schedule, at) : undefined;
+    return schedule;
   }
 
   /**
@@ -238,6 +269,7 @@ export class PriceCatalog {
   private replaceCustom(entries: ModelPrice[]): string {
     this.custom = new Layer(entries);
     this.memo.clear();
+    this.recentSchedule.fill(undefined);
     this.currentVersion = this.computeVersion();
     return this.currentVersion;
   }

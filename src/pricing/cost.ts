@@ -75,6 +75,11 @@ export function picoBreakdown(prices: TokenPrices, u: TokenUsage): Record<keyof 
   };
 }
 
+/** Exact pico-USD (an integer below 2^53) to nano-USD, half up. */
+function round(pico: number): number {
+  return Math.floor((pico + PICO_PER_NANO / 2) / PICO_PER_NANO);
+}
+
 /**
  * Total and per-type nano-USD. Almost every call's pico-USD figures stay below 2^53,
  * where Number arithmetic on integers is exact; only larger (aggregated) records take
@@ -91,7 +96,6 @@ function exactCost(prices: TokenPrices, u: TokenUsage): { total: number; parts: 
   const reasoning = reasoningApart ? u.reasoning * (prices.reasoning ?? 0) : 0;
   const sum = input + cacheRead + cacheWriteP + output + reasoning;
   if (sum <= Number.MAX_SAFE_INTEGER) {
-    const round = (pico: number) => Math.floor((pico + PICO_PER_NANO / 2) / PICO_PER_NANO);
     return {
       total: round(sum),
       parts: {
@@ -151,7 +155,9 @@ export function computeCost({ usage, price, catalogVersion, providerNanoUsd }: C
       breakdownNanoUsd: ZERO_BREAKDOWN,
     };
   }
-  const { prices, tier } = pricesFor(price, usage.input);
+  // Most models have no tiers: no tier choice to make.
+  const { prices, tier } =
+    price.tiers === undefined ? { prices: price, tier: undefined } : pricesFor(price, usage.input);
   const { total, parts } = exactCost(prices, usage);
   const computedNanoUsd = total;
   const breakdownNanoUsd = parts;

@@ -31,7 +31,7 @@ import {
   TRACELOOP_REQUEST_TYPE_OPERATION,
 } from '../semconv.ts';
 import { MAX_LABEL_VALUE_LENGTH } from './scope.ts';
-import { type TokenUsage, usageInclusionIssues } from './token-usage.ts';
+import { isConsistentUsage, type TokenUsage } from './token-usage.ts';
 import type { UsageRecord } from './usage-record.ts';
 
 /**
@@ -59,17 +59,16 @@ const INFERENCE = new Set<string>([
   GEN_AI_OPERATION.EMBEDDINGS,
 ]);
 
-/** The first of the keys present (fixed arity: no rest array per call on the ingest path). */
-function first(a: SpanAttributes, k1: string, k2: string, k3?: string, k4?: string): unknown {
-  const v1 = a[k1];
+/**
+ * The first of the values present. The callers read each attribute at its own site
+ * (`a[NAME]` with a constant name) rather than through a shared helper taking names: a
+ * site that always sees one name is answered from V8's inline cache, a shared one goes
+ * megamorphic — this runs for every span the OTLP receiver ingests.
+ */
+function first(v1: unknown, v2: unknown, v3?: unknown, v4?: unknown): unknown {
   if (v1 !== undefined && v1 !== null) return v1;
-  const v2 = a[k2];
   if (v2 !== undefined && v2 !== null) return v2;
-  if (k3 === undefined) return undefined;
-  const v3 = a[k3];
   if (v3 !== undefined && v3 !== null) return v3;
-  if (k4 === undefined) return undefined;
-  const v4 = a[k4];
   return v4 !== undefined && v4 !== null ? v4 : undefined;
 }
 
@@ -101,19 +100,45 @@ export const USAGE_COUNT_ATTRIBUTES: readonly string[] = [
   ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H,
 ];
 
-/** The first token-count attribute present whose value is not a count (a span to refuse, not to guess at). */
+function notCount(v: unknown): boolean {
+  return v !== undefined && v !== null && count(v) === undefined;
+}
+
+/**
+ * The first token-count attribute present (in USAGE_COUNT_ATTRIBUTES order) whose value is
+ * not a count (a span to refuse, not to guess at). Unrolled, one read site per name (see first()).
+ */
 export function invalidCountAttribute(a: SpanAttributes): string | undefined {
-  for (const k of USAGE_COUNT_ATTRIBUTES) {
-    const v = a[k];
-    if (v !== undefined && v !== null && count(v) === undefined) return k;
-  }
+  if (notCount(a[ATTR_GEN_AI_USAGE_INPUT_TOKENS])) return ATTR_GEN_AI_USAGE_INPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_PROMPT_TOKENS])) return ATTR_GEN_AI_USAGE_PROMPT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS])) return ATTR_GEN_AI_USAGE_OUTPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_COMPLETION_TOKENS])) return ATTR_GEN_AI_USAGE_COMPLETION_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]))
+    return ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD]))
+    return ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD;
+  if (notCount(a[ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED])) return ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED;
+  if (notCount(a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]))
+    return ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]))
+    return ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD]))
+    return ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD;
+  if (notCount(a[ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE]))
+    return ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE;
+  if (notCount(a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]))
+    return ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS;
+  if (notCount(a[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING]))
+    return ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING;
+  if (notCount(a[ATTR_TRACELOOP_USAGE_TOTAL_TOKENS])) return ATTR_TRACELOOP_USAGE_TOTAL_TOKENS;
+  if (notCount(a[ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H])) return ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H;
   return undefined;
 }
 
 /** Token counts under every generation's names; undefined when the span reports none. */
 export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
-  let input = count(first(a, ATTR_GEN_AI_USAGE_INPUT_TOKENS, ATTR_GEN_AI_USAGE_PROMPT_TOKENS));
-  let output = count(first(a, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS));
+  let input = count(first(a[ATTR_GEN_AI_USAGE_INPUT_TOKENS], a[ATTR_GEN_AI_USAGE_PROMPT_TOKENS]));
+  let output = count(first(a[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS], a[ATTR_GEN_AI_USAGE_COMPLETION_TOKENS]));
   // Traceloop's total adds information only when one side is missing: it gives that side.
   if ((input === undefined) !== (output === undefined)) {
     const total = count(a[ATTR_TRACELOOP_USAGE_TOTAL_TOKENS]);
@@ -127,33 +152,32 @@ export function usageFromAttributes(a: SpanAttributes): TokenUsage | undefined {
     cacheRead:
       count(
         first(
-          a,
-          ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-          ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD,
-          ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED,
+          a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS],
+          a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD],
+          a[ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHED],
         ),
       ) ?? 0,
     cacheWrite:
       count(
         first(
-          a,
-          ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-          ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
-          ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD,
-          ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE,
+          a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS],
+          a[ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS],
+          a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD],
+          a[ATTR_GEN_AI_USAGE_INPUT_TOKENS_CACHE_WRITE],
         ),
       ) ?? 0,
     cacheWrite1h: count(a[ATTR_ANTHROPIC_USAGE_CACHE_WRITE_1H]) ?? 0,
     reasoning:
-      count(first(a, ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING)) ??
-      0,
+      count(
+        first(a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS], a[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS_REASONING]),
+      ) ?? 0,
   };
   // A span whose cache counts exceed its input follows the old Anthropic convention
   // (input without cache): bring it to semconv's inclusion rule instead of dropping it.
   if (usage.cacheRead + usage.cacheWrite > usage.input) usage.input += usage.cacheRead + usage.cacheWrite;
   if (usage.reasoning > usage.output) usage.output += usage.reasoning;
   if (usage.cacheWrite1h > usage.cacheWrite) usage.cacheWrite1h = 0;
-  return usageInclusionIssues(usage).length === 0 ? usage : undefined;
+  return isConsistentUsage(usage) ? usage : undefined;
 }
 
 /**
@@ -179,6 +203,20 @@ function operationOf(a: SpanAttributes): string | undefined {
   return typeof type === 'string' ? TRACELOOP_REQUEST_TYPE_OPERATION[type] : undefined;
 }
 
+const SCOPE_PREFIX_FIRST = ATTR_BURSAR_SCOPE_PREFIX.charCodeAt(0);
+/** `bursar.scope.<label>` → `<label>` for the names seen (few): no new string per span. */
+const scopeNames = new Map<string, string>();
+const MAX_SCOPE_NAMES = 1024;
+
+function scopeLabelName(attribute: string): string {
+  let name = scopeNames.get(attribute);
+  if (name === undefined) {
+    name = attribute.slice(ATTR_BURSAR_SCOPE_PREFIX.length);
+    if (scopeNames.size < MAX_SCOPE_NAMES) scopeNames.set(attribute, name);
+  }
+  return name;
+}
+
 export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
   const a = span.attributes;
   const operation = operationOf(a);
@@ -193,9 +231,11 @@ export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
   if (operation === undefined && usage === undefined) return undefined;
   const scope: Record<string, string> = {};
   for (const k in a) {
+    // The name first (its first character, then the prefix): reading every attribute's
+    // value by a varying key costs more.
+    if (k.charCodeAt(0) !== SCOPE_PREFIX_FIRST || !k.startsWith(ATTR_BURSAR_SCOPE_PREFIX)) continue;
     const v = a[k];
-    if (typeof v === 'string' && k.startsWith(ATTR_BURSAR_SCOPE_PREFIX))
-      scope[k.slice(ATTR_BURSAR_SCOPE_PREFIX.length)] = v;
+    if (typeof v === 'string') scope[scopeLabelName(k)] = v;
   }
   const agent = label(a[ATTR_GEN_AI_AGENT_NAME]);
   const session = label(a[ATTR_GEN_AI_CONVERSATION_ID]);

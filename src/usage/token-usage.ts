@@ -102,6 +102,13 @@ export function usageInclusionIssues(u: TokenUsage): { path: string[]; message: 
   return issues;
 }
 
+/** usageInclusionIssues(u) is empty, without building the list (the ingest path asks per span). */
+export function isConsistentUsage(u: TokenUsage): boolean {
+  return (
+    !(u.cacheRead + u.cacheWrite > u.input) && !(u.cacheWrite1h > u.cacheWrite) && !(u.reasoning > u.output)
+  );
+}
+
 export function totalTokens(u: TokenUsage): number {
   return u.input + u.output;
 }

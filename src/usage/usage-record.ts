@@ -35,10 +35,10 @@ export interface PricedRecord extends UsageRecord {
   cost: CostResult;
 }
 
-const MAX_DURATION_MS = 7 * 24 * 3600 * 1000;
+export const MAX_DURATION_MS = 7 * 24 * 3600 * 1000;
 /** 2000-01-01 .. 2200-01-01: anything outside is a unit mistake (seconds or µs for ms). */
-const MIN_TIME = 946_684_800_000;
-const MAX_TIME = 7_258_118_400_000;
+export const MIN_TIME = 946_684_800_000;
+export const MAX_TIME = 7_258_118_400_000;
 
 export const usageRecordSchema = z
   .object({

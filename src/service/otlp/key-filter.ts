@@ -22,16 +22,48 @@ export function hex(buf: Buffer, start: number, end: number): string {
   return b.hexSlice ? b.hexSlice(start, end) : buf.toString('hex', start, end);
 }
 
-function hash(buf: Buffer, start: number, end: number): number {
-  let h = 0x811c9dc5 ^ (end - start);
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h;
+/**
+ * A DataView of the buffer being decoded, to read its bytes four at a time (one load in
+ * optimized code instead of four): keys and values are compared and hashed by words.
+ */
+let viewOf: Buffer | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewFor(buf: Buffer): DataView {
+  if (buf !== viewOf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewOf = buf;
+  }
+  return view;
 }
 
-/** Compared from the end: names sharing a namespace differ there. */
-function same(buf: Buffer, start: number, bytes: Uint8Array): boolean {
-  for (let i = bytes.length - 1; i >= 0; i--) if (buf[start + i] !== bytes[i]) return false;
+/** A name's bytes as little-endian 32-bit words (the last one zero-padded), for word compares. */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const padded = new Uint8Array((bytes.length + 3) & ~3);
+  padded.set(bytes);
+  return new Int32Array(padded.buffer);
+}
+
+/** True when buf[start, start + bytes.length) holds `bytes` (whose words are `words`). */
+function same(buf: Buffer, start: number, bytes: Uint8Array, words: Int32Array): boolean {
+  const n = bytes.length;
+  const whole = n >> 2;
+  const v = viewFor(buf);
+  // Compared from the last word: names sharing a namespace differ at their end.
+  for (let w = whole - 1; w >= 0; w--) if (v.getInt32(start + (w << 2), true) !== words[w]) return false;
+  for (let i = whole << 2; i < n; i++) if (buf[start + i] !== bytes[i]) return false;
   return true;
+}
+
+/** Hash of buf[start, end) read by words; the length is mixed in. */
+function hash(buf: Buffer, start: number, end: number): number {
+  const n = end - start;
+  const v = viewFor(buf);
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x9e3779b1) ^ (h >>> 15);
+  for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h ^ (h >>> 16);
 }
 
 /**
@@ -48,27 +80,35 @@ function fingerprint(buf: Uint8Array, start: number, end: number): number {
 
 interface Entry {
   bytes: Uint8Array;
+  words: Int32Array;
   value: string;
+}
+
+function entry(bytes: Uint8Array, value: string): Entry {
+  return { bytes, words: wordsOf(bytes), value };
 }
 
 /** Strings up to this many bytes are remembered; longer ones are decoded each time. */
 const MAX_SHORT = 40;
-const TABLE_LIMIT = 16_384;
+/** Slots of the string table (a power of two): direct-mapped, so its memory is fixed. */
+const STRING_SLOTS = 4096;
 const TABLE_MASK = 1023;
 
-/** Recently decoded short strings by content (bounded: cleared when full; one entry per hash). */
+/**
+ * Recently decoded short strings by content: one entry per slot, a newer string taking
+ * the slot of an older one with the same hash bits (bounded; no clearing pass).
+ */
 class StringTable {
-  readonly #entries = new Map<number, Entry>();
+  readonly #slots: (Entry | undefined)[] = new Array<Entry | undefined>(STRING_SLOTS).fill(undefined);
 
   get(buf: Buffer, start: number, end: number): string {
     const n = end - start;
     if (n > MAX_SHORT) return utf8(buf, start, end);
-    const h = hash(buf, start, end);
-    const e = this.#entries.get(h);
-    if (e !== undefined && e.bytes.length === n && same(buf, start, e.bytes)) return e.value;
+    const slot = hash(buf, start, end) & (STRING_SLOTS - 1);
+    const e = this.#slots[slot];
+    if (e !== undefined && e.bytes.length === n && same(buf, start, e.bytes, e.words)) return e.value;
     const value = utf8(buf, start, end);
-    if (this.#entries.size >= TABLE_LIMIT) this.#entries.clear();
-    this.#entries.set(h, { bytes: Uint8Array.prototype.slice.call(buf, start, end), value });
+    this.#slots[slot] = entry(Uint8Array.prototype.slice.call(buf, start, end), value);
     return value;
   }
 }
@@ -97,7 +137,7 @@ export class KeyFilter {
       const bytes = Buffer.from(value, 'utf8');
       this.#first[bytes[0]!] = 1;
       const f = fingerprint(bytes, 0, bytes.length) & TABLE_MASK;
-      (this.#exact[f] ??= []).push({ bytes, value });
+      (this.#exact[f] ??= []).push(entry(bytes, value));
     }
   }
 
@@ -119,7 +159,10 @@ export class KeyFilter {
     if (n === 0 || this.#first[buf[start]!] === 0) return undefined;
     const list = this.#exact[fingerprint(buf, start, end) & TABLE_MASK];
     if (list !== undefined)
-      for (const e of list) if (e.bytes.length === n && same(buf, start, e.bytes)) return e.value;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        if (e.bytes.length === n && same(buf, start, e.bytes, e.words)) return e.value;
+      }
     for (const p of this.#prefixes) {
       if (p.length > n) continue;
       let i = 0;

@@ -26,6 +26,7 @@
  */
 
 import { RecentIds } from '../../store/recent-ids.ts';
+import { FilteredIds } from './recent-filter.ts';
 
 const CAPACITY = 200_000;
 
@@ -48,40 +49,73 @@ export interface NestingVerdict {
 
 export class NestedCalls {
   /** Per kind (inference, tool): spans counted recently, by `${traceId}:${spanId}`. */
-  readonly #counted = [new RecentIds(CAPACITY), new RecentIds(CAPACITY)];
+  readonly #counted = [new FilteredIds(new RecentIds(CAPACITY)), new FilteredIds(new RecentIds(CAPACITY))];
   /** Per kind: parents of counted spans whose parent had not been seen. */
-  readonly #childCounted = [new RecentIds(CAPACITY), new RecentIds(CAPACITY)];
+  readonly #childCounted = [
+    new FilteredIds(new RecentIds(CAPACITY)),
+    new FilteredIds(new RecentIds(CAPACITY)),
+  ];
 
   classify(spans: readonly CountableSpan[]): NestingVerdict {
-    const here = [new Set<string>(), new Set<string>()];
-    const own: string[] = new Array(spans.length);
+    const nested: boolean[] = new Array(spans.length);
+    // Spans of this request by span id: a parent here is found without making its key.
+    const here = new Map<string, number>();
+    for (let i = 0; i < spans.length; i++) {
+      const before = here.size;
+      here.set(spans[i]!.spanId, i);
+      // One span id twice (in two traces, or twice in one): keyed by the whole id instead.
+      if (here.size === before) return this.#classifyByKey(spans, nested);
+    }
+    const counted: number[] = [];
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
-      own[i] = s.key ?? `${s.traceId}:${s.spanId}`;
-      here[s.tool ? 1 : 0]!.add(own[i]!);
+      const kind = s.tool ? 1 : 0;
+      let isNested = false;
+      if (s.parentSpanId !== '') {
+        const j = here.get(s.parentSpanId);
+        isNested =
+          (j !== undefined && spans[j]!.traceId === s.traceId && spans[j]!.tool === s.tool) ||
+          this.#counted[kind]!.has(s.traceId, s.parentSpanId);
+      }
+      if (!isNested) isNested = this.#childCounted[kind]!.has(s.traceId, s.spanId);
+      nested[i] = isNested;
+      if (!isNested) counted.push(i);
     }
-    const nested: boolean[] = new Array(spans.length);
-    const counted: [number, string][] = [];
-    const orphans: [number, string][] = [];
+    return { nested, remember: () => this.#remember(spans, counted) };
+  }
+
+  /** classify() for a request in which a span id repeats. */
+  #classifyByKey(spans: readonly CountableSpan[], nested: boolean[]): NestingVerdict {
+    const here = [new Set<string>(), new Set<string>()];
+    for (const s of spans) here[s.tool ? 1 : 0]!.add(s.key ?? `${s.traceId}:${s.spanId}`);
+    const counted: number[] = [];
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
       const kind = s.tool ? 1 : 0;
       const parent = s.parentSpanId === '' ? undefined : `${s.traceId}:${s.parentSpanId}`;
-      if (parent !== undefined && (here[kind]!.has(parent) || this.#counted[kind]!.has(parent)))
+      if (
+        parent !== undefined &&
+        (here[kind]!.has(parent) || this.#counted[kind]!.has(s.traceId, s.parentSpanId))
+      )
         nested[i] = true;
-      else if (this.#childCounted[kind]!.has(own[i]!)) nested[i] = true;
+      else if (this.#childCounted[kind]!.has(s.traceId, s.spanId)) nested[i] = true;
       else {
         nested[i] = false;
-        counted.push([kind, own[i]!]);
-        if (parent !== undefined) orphans.push([kind, parent]);
+        counted.push(i);
       }
     }
-    return {
-      nested,
-      remember: () => {
-        for (const [kind, k] of counted) this.#counted[kind]!.claim(k);
-        for (const [kind, k] of orphans) this.#childCounted[kind]!.claim(k);
-      },
-    };
+    return { nested, remember: () => this.#remember(spans, counted) };
+  }
+
+  /** Counted spans, and the parents they had that were not seen, into the memory. */
+  #remember(spans: readonly CountableSpan[], counted: readonly number[]): void {
+    for (const i of counted) {
+      const s = spans[i]!;
+      this.#counted[s.tool ? 1 : 0]!.claim(s.traceId, s.spanId);
+    }
+    for (const i of counted) {
+      const s = spans[i]!;
+      if (s.parentSpanId !== '') this.#childCounted[s.tool ? 1 : 0]!.claim(s.traceId, s.parentSpanId);
+    }
   }
 }

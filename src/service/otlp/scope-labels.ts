@@ -65,7 +65,12 @@ export class ScopeLabeler {
 
   /** The scope of one span or data point: resource labels < spanLabels < `own`. */
   scope(resource: DecodedResource, attributes: Attributes, own: Scope): Record<string, string> {
-    const scope: Record<string, string> = { ...this.resource(resource).scope };
+    return this.scopeOf(this.resource(resource), attributes, own);
+  }
+
+  /** scope() for a resource whose facts are at hand. */
+  scopeOf(facts: ResourceFacts, attributes: Attributes, own: Scope): Record<string, string> {
+    const scope: Record<string, string> = { ...facts.scope };
     for (const [attr, name] of this.#spanLabels) {
       const v = labelValue(attributes[attr]);
       if (v !== undefined) scope[name] = v;

@@ -20,9 +20,9 @@ import {
   usageRecordFromSpan,
   vendorCostNanoUsd,
 } from '../../usage/from-span.ts';
-import { MAX_LABEL_VALUE_LENGTH, STANDARD_SCOPE_LABELS, type Scope } from '../../usage/scope.ts';
+import { MAX_LABEL_VALUE_LENGTH, STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
 import { tokenCount } from '../../usage/token-usage.ts';
-import { parseUsageRecord, type UsageRecord } from '../../usage/usage-record.ts';
+import type { UsageRecord } from '../../usage/usage-record.ts';
 import { ValidationError } from '../../validation/errors.ts';
 import { fastSchema } from '../../validation/fast-schema.ts';
 import { attributeLimitProblem } from './attribute-limit.ts';
@@ -30,6 +30,7 @@ import { type Attributes, KeyFilter } from './attributes.ts';
 import type { DecodedSpan, DecodedTraces, DecodeOptions } from './decoded.ts';
 import type { CountableSpan } from './nested-calls.ts';
 import type { ScopeLabeler } from './scope-labels.ts';
+import { checkedSpanRecord } from './span-record-check.ts';
 
 /**
  * Decoded GenAI spans → validated usage records (via usageRecordFromSpan, which reads every
@@ -99,7 +100,17 @@ export interface SpansPlan {
 const MAX_ERRORS = 5;
 
 /** Keeps the labels the engine accepts, with usable values (bad extras are dropped, not fatal). */
-function keptScope(scope: Scope, allowed: ReadonlySet<string>): Record<string, string> {
+function keptScope(scope: Record<string, string>, allowed: ReadonlySet<string>): Record<string, string> {
+  // Usually every label is allowed and usable: then the scope is kept as it is.
+  let clean = true;
+  for (const k in scope) {
+    const v = scope[k]!;
+    if (!allowed.has(k) || v.length === 0 || v.length > MAX_LABEL_VALUE_LENGTH) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return scope;
   const out: Record<string, string> = {};
   for (const k in scope) {
     const v = scope[k]!;
@@ -156,7 +167,7 @@ export class SpanRecords {
       endTime: span.endNs / 1e6,
       durationMs: (span.endNs - span.startNs) / 1e6,
       attributes: a,
-      ...(span.statusCode === 2 ? { errorType: '_OTHER' } : {}),
+      errorType: span.statusCode === 2 ? '_OTHER' : undefined,
     });
     if (!raw) return undefined;
     // Ids are hex already (the wire walk makes them, the JSON schema checks them): the usual
@@ -177,15 +188,17 @@ export class SpanRecords {
         r.error?.issues[0]?.message ?? 'must be a non-negative whole number of tokens',
       );
     }
-    raw.scope = keptScope(this.#labeler.scope(span.resource, a, raw.scope), this.#allowed);
-    const record = parseUsageRecord(raw, 'span');
+    const facts = this.#labeler.resource(span.resource);
+    raw.scope = keptScope(this.#labeler.scopeOf(facts, a, raw.scope), this.#allowed);
+    const record = checkedSpanRecord(raw);
     return {
       record,
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
+      key: record.id,
       tool: record.operation === GEN_AI_OPERATION.EXECUTE_TOOL,
-      process: this.#labeler.resource(span.resource).process,
+      process: facts.process,
       vendorCostNanoUsd: vendorCostNanoUsd(a),
     };
   }
