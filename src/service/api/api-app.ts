@@ -5,6 +5,7 @@ import type { ServiceContext } from '../context.ts';
 import { CustomPrices } from '../custom-prices.ts';
 import { authorize } from './access.ts';
 import { ApiError, toApiError } from './errors.ts';
+import { FastDispatch, type RouteRequest, runFast } from './fast-dispatch.ts';
 import { readJsonBody } from './json-body.ts';
 import { buildOpenApi } from './openapi.ts';
 import { sendJson } from './respond.ts';
@@ -22,7 +23,10 @@ function expressPath(path: string): string {
  * its own schemas (the lean JSON reader, not body-parser) and answers through the raw
  * response; everything that goes wrong becomes `{ error: { code, message, field? } }`.
  */
-export function createApiApp(ctx: ServiceContext): express.Express {
+/** The API's request listener; `express` is the app behind it (every route, for introspection). */
+export type ApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { express: express.Express };
+
+export function createApiApp(ctx: ServiceContext): ApiHandler {
   const deps: ApiDeps = { ctx, engine: ctx.engine, prices: new CustomPrices(ctx.catalog, ctx.config) };
   let openApiText = '';
   const routes: Route[] = [...healthRoutes(deps, () => openApiText), ...apiRoutes(deps)];
@@ -34,10 +38,7 @@ export function createApiApp(ctx: ServiceContext): express.Express {
   const maxBytes = ctx.config.api.maxBodyBytes;
 
   const handlerOf = (route: Route) =>
-    async function handle(
-      req: IncomingMessage & { params: Record<string, string>; query: unknown },
-      res: ServerResponse,
-    ) {
+    async function handle(req: RouteRequest & { query?: unknown }, res: ServerResponse) {
       const principal = authorize(ctx.keys, req, route.access);
       const query = route.query ? parseWith(route.query, { ...(req.query as object) }, 'query') : undefined;
       const body = route.body ? route.body.parse(await readJsonBody(req, maxBytes)) : undefined;
@@ -68,15 +69,30 @@ export function createApiApp(ctx: ServiceContext): express.Express {
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);
   });
-  app.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  const onError = (error: unknown, req: IncomingMessage, res: ServerResponse) => {
     const e = toApiError(error);
     if (e.status >= 500)
-      ctx.log.error({ err: error, method: req.method, path: req.path }, 'REST request failed');
+      ctx.log.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'REST request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
     sendJson(res, e.status, e.body(), e.headers);
-  });
-  return app;
+  };
+  app.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) =>
+    onError(error, req, res),
+  );
+  const fast = new FastDispatch(routes);
+  const fastHandlers = new Map(routes.map((r) => [r, handlerOf(r)]));
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const hit = fast.match(req);
+    if (hit === undefined) {
+      app(req, res);
+      return;
+    }
+    const routeReq = req as RouteRequest;
+    routeReq.params = hit.params;
+    runFast(routeReq, res, fastHandlers.get(hit.route)!, onError);
+  };
+  return Object.assign(listener, { express: app });
 }

@@ -36,7 +36,7 @@ describe('/openapi.json', () => {
     const app = createApiApp(f.svc.context);
     const served = new Set<string>();
     type Layer = { route?: { path: string; methods: Record<string, boolean>; stack: { name: string }[] } };
-    for (const layer of (app.router as unknown as { stack: Layer[] }).stack) {
+    for (const layer of (app.express.router as unknown as { stack: Layer[] }).stack) {
       const route = layer.route;
       // The 405 answer registered for every method of a known path is not a route of its own.
       if (!route || route.stack.every((l) => l.name === 'methodNotAllowed')) continue;
