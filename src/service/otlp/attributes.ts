@@ -182,6 +182,67 @@ function readCanonical(
   return true;
 }
 
+/**
+ * readCanonical for the attributes of a span, in one function with no calls on the usual
+ * path (a skipped key, a kept string or small int): `at` is just past the attribute's tag.
+ * Returns where the KeyValue ends once it is fully handled, else -1 with nothing consumed
+ * (another layout, a long length, or a kept value of another type), for readAttribute.
+ */
+export function readSimpleAttribute(r: WireReader, at: number, filter: KeyFilter, into: Attributes): number {
+  const buf = r.buf;
+  const limit = r.end;
+  if (at + 4 > limit) return -1;
+  let p = at;
+  let n = buf[p++]!;
+  if (n >= 0x80) {
+    const b = buf[p++]!;
+    if (b >= 0x80) return -1;
+    n = (n & 0x7f) | (b << 7);
+  }
+  const end = p + n;
+  if (end > limit || buf[p] !== 0x0a) return -1;
+  const k = buf[p + 1]!;
+  const keyStart = p + 2;
+  const keyEnd = keyStart + k;
+  // Keys of 128 bytes or more (a two-byte length) take the general path.
+  if (k >= 0x80 || keyEnd + 1 >= end || buf[keyEnd] !== 0x12) return -1;
+  let valueStart = keyEnd + 2;
+  let v = buf[keyEnd + 1]!;
+  if (v >= 0x80) {
+    const b = buf[valueStart++]!;
+    if (b >= 0x80) return -1;
+    v = (v & 0x7f) | (b << 7);
+  }
+  if (valueStart + v !== end) return -1;
+  const key = filter.match(buf, keyStart, keyEnd);
+  // The one key that would reach an object's prototype instead of the object.
+  if (key === undefined || key === '__proto__' || v === 0) return end;
+  const t = buf[valueStart];
+  if (t === 0x0a) {
+    const sn = buf[valueStart + 1]!;
+    if (sn < 0x80 && valueStart + 2 + sn === end) {
+      into[key] = shortStrings.get(buf, valueStart + 2, end);
+      r.values++;
+      return end;
+    }
+  } else if (t === 0x18 && v <= 5) {
+    // int_value below 2^28 (four varint bytes).
+    let x = 0;
+    let q = valueStart + 1;
+    for (let shift = 0; q < end; shift += 7) {
+      const b = buf[q++]!;
+      x |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (q === end && buf[end - 1]! < 0x80) {
+      into[key] = x;
+      r.values++;
+      return end;
+    }
+  }
+  return -1;
+}
+
 /** Where the bytes after the last shortLength() start. */
 let lengthEnd = 0;
 

@@ -1,4 +1,4 @@
-import { type Attributes, type KeyFilter, readAttribute } from './attributes.ts';
+import { type Attributes, type KeyFilter, readAttribute, readSimpleAttribute } from './attributes.ts';
 import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
 import { hex } from './key-filter.ts';
 import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
@@ -158,6 +158,9 @@ function readResourceSpans(r: WireReader, opts: DecodeOptions, out: DecodedTrace
   );
 }
 
+/** Span.attributes (field 9, length-delimited) as a one-byte tag. */
+const ATTRIBUTE_TAG = (9 << 3) | WIRE_LEN;
+
 function readSpan(
   r: WireReader,
   opts: DecodeOptions,
@@ -180,8 +183,19 @@ function readSpan(
   let statusCode = 0;
   let a = 0;
   const attributes: Attributes = {};
+  const keys = opts.spanKeys;
   try {
     while (r.pos < r.end) {
+      // Most fields are attributes: the usual KeyValue is read without the general loop.
+      if (r.buf[r.pos] === ATTRIBUTE_TAG) {
+        const next = readSimpleAttribute(r, r.pos + 1, keys, attributes);
+        if (next >= 0) {
+          r.pos = next;
+          a++;
+          r.checkLimit();
+          continue;
+        }
+      }
       const tag = r.tag();
       switch (tag >>> 3) {
         case 1:
@@ -211,7 +225,7 @@ function readSpan(
           endNs = r.fixed64();
           break;
         case 9:
-          readAttribute(r, tag, opts.spanKeys, attributes, 'attributes', a++);
+          readAttribute(r, tag, keys, attributes, 'attributes', a++);
           r.checkLimit();
           break;
         case 15:

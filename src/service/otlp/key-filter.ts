@@ -45,8 +45,10 @@ function wordsOf(bytes: Uint8Array): Int32Array {
 }
 
 /** True when buf[start, start + bytes.length) holds `bytes` (whose words are `words`). */
-function same(buf: Buffer, start: number, bytes: Uint8Array, words: Int32Array): boolean {
-  const n = bytes.length;
+function same(buf: Buffer, start: number, e: Entry): boolean {
+  const n = e.length;
+  const bytes = e.bytes;
+  const words = e.words;
   const whole = n >> 2;
   const v = viewFor(buf);
   // Compared from the last word: names sharing a namespace differ at their end.
@@ -79,13 +81,15 @@ function fingerprint(buf: Uint8Array, start: number, end: number): number {
 }
 
 interface Entry {
+  /** bytes.length, as a plain field (read before every compare). */
+  length: number;
   bytes: Uint8Array;
   words: Int32Array;
   value: string;
 }
 
 function entry(bytes: Uint8Array, value: string): Entry {
-  return { bytes, words: wordsOf(bytes), value };
+  return { length: bytes.length, bytes, words: wordsOf(bytes), value };
 }
 
 /** Strings up to this many bytes are remembered; longer ones are decoded each time. */
@@ -106,7 +110,7 @@ class StringTable {
     if (n > MAX_SHORT) return utf8(buf, start, end);
     const slot = hash(buf, start, end) & (STRING_SLOTS - 1);
     const e = this.#slots[slot];
-    if (e !== undefined && e.bytes.length === n && same(buf, start, e.bytes, e.words)) return e.value;
+    if (e !== undefined && e.length === n && same(buf, start, e)) return e.value;
     const value = utf8(buf, start, end);
     this.#slots[slot] = entry(Uint8Array.prototype.slice.call(buf, start, end), value);
     return value;
@@ -161,13 +165,16 @@ export class KeyFilter {
     if (list !== undefined)
       for (let i = 0; i < list.length; i++) {
         const e = list[i]!;
-        if (e.bytes.length === n && same(buf, start, e.bytes, e.words)) return e.value;
+        if (e.length === n && same(buf, start, e)) return e.value;
       }
-    for (const p of this.#prefixes) {
-      if (p.length > n) continue;
+    const prefixes = this.#prefixes;
+    for (let j = 0; j < prefixes.length; j++) {
+      const p = prefixes[j]!;
+      const pn = p.length;
+      if (pn > n) continue;
       let i = 0;
-      while (i < p.length && buf[start + i] === p[i]) i++;
-      if (i === p.length) return shortStrings.get(buf, start, end);
+      while (i < pn && buf[start + i] === p[i]) i++;
+      if (i === pn) return shortStrings.get(buf, start, end);
     }
     return undefined;
   }

@@ -28,6 +28,9 @@ export class ScopeLabeler {
   readonly #resourceLabels: [string, string][];
   readonly #spanLabels: [string, string][];
   readonly #resources = new WeakMap<DecodedResource, ResourceFacts>();
+  /** The resource asked about last (spans of one resource come one after another). */
+  #lastResource: DecodedResource | undefined;
+  #lastFacts: ResourceFacts | undefined;
 
   constructor(
     resourceLabels: Readonly<Record<string, string>>,
@@ -49,8 +52,13 @@ export class ScopeLabeler {
 
   /** Labels and identity of a resource, worked out once per resource in a request. */
   resource(resource: DecodedResource): ResourceFacts {
+    if (resource === this.#lastResource) return this.#lastFacts!;
     let facts = this.#resources.get(resource);
-    if (facts) return facts;
+    if (facts) {
+      this.#lastResource = resource;
+      this.#lastFacts = facts;
+      return facts;
+    }
     const scope: Record<string, string> = {};
     for (const [attr, name] of this.#resourceLabels) {
       const v = labelValue(resource.attributes[attr]);
@@ -60,6 +68,8 @@ export class ScopeLabeler {
     const process = labelValue(a[ATTR_SERVICE_INSTANCE_ID]) ?? labelValue(a[ATTR_SERVICE_NAME]) ?? '';
     facts = { scope, process };
     this.#resources.set(resource, facts);
+    this.#lastResource = resource;
+    this.#lastFacts = facts;
     return facts;
   }
 

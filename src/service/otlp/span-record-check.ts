@@ -63,32 +63,38 @@ function isScope(scope: unknown): boolean {
   return true;
 }
 
-/** True when the schema would accept `r` unchanged (r as usageRecordFromSpan builds it). */
-export function passesRecordCheck(r: UsageRecord): boolean {
+/**
+ * True when the schema would accept `r` unchanged (r as usageRecordFromSpan builds it).
+ * `scopeVouched`: the caller kept only labels of names it checked against
+ * LABEL_NAME_PATTERN, with values it made non-empty and cut to length (SpanRecords does).
+ */
+export function passesRecordCheck(r: UsageRecord, scopeVouched = false): boolean {
+  const { id, time, durationMs } = r;
   return (
-    typeof r.id === 'string' &&
-    r.id.length > 0 &&
-    r.id.length <= 256 &&
-    Number.isSafeInteger(r.time) &&
-    r.time >= MIN_TIME &&
-    r.time <= MAX_TIME &&
+    typeof id === 'string' &&
+    id.length > 0 &&
+    id.length <= 256 &&
+    typeof time === 'number' &&
+    Number.isSafeInteger(time) &&
+    time >= MIN_TIME &&
+    time <= MAX_TIME &&
+    typeof durationMs === 'number' &&
+    durationMs >= 0 &&
+    durationMs <= MAX_DURATION_MS &&
+    (r.usageSource === 'provider' || r.usageSource === 'missing') &&
+    r.providerCostNanoUsd === undefined &&
     isLabel(r.provider) &&
     isLabel(r.operation) &&
     isLabel(r.requestModel) &&
     (r.responseModel === undefined || isLabel(r.responseModel)) &&
     (r.toolName === undefined || isLabel(r.toolName)) &&
     (r.errorType === undefined || isLabel(r.errorType)) &&
-    r.providerCostNanoUsd === undefined &&
-    typeof r.durationMs === 'number' &&
-    r.durationMs >= 0 &&
-    r.durationMs <= MAX_DURATION_MS &&
-    (r.usageSource === 'provider' || r.usageSource === 'missing') &&
     isUsage(r.usage) &&
-    isScope(r.scope)
+    (scopeVouched || isScope(r.scope))
   );
 }
 
 /** `raw` validated as parseUsageRecord(raw, 'span') would, without its cost when it passes. */
-export function checkedSpanRecord(raw: UsageRecord): UsageRecord {
-  return passesRecordCheck(raw) ? raw : parseUsageRecord(raw, 'span');
+export function checkedSpanRecord(raw: UsageRecord, scopeVouched = false): UsageRecord {
+  return passesRecordCheck(raw, scopeVouched) ? raw : parseUsageRecord(raw, 'span');
 }

@@ -20,7 +20,7 @@ import {
   usageRecordFromSpan,
   vendorCostNanoUsd,
 } from '../../usage/from-span.ts';
-import { MAX_LABEL_VALUE_LENGTH, STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
+import { LABEL_NAME_PATTERN, MAX_LABEL_VALUE_LENGTH, STANDARD_SCOPE_LABELS } from '../../usage/scope.ts';
 import { tokenCount } from '../../usage/token-usage.ts';
 import type { UsageRecord } from '../../usage/usage-record.ts';
 import { ValidationError } from '../../validation/errors.ts';
@@ -123,10 +123,13 @@ export class SpanRecords {
   readonly #labeler: ScopeLabeler;
   readonly #allowed: ReadonlySet<string>;
   readonly #maxAttributes: number;
+  /** Every allowed label name is well formed: keptScope's output then needs no check of its own. */
+  readonly #allowedWellFormed: boolean;
 
   constructor(labeler: ScopeLabeler, customLabels: readonly string[], maxAttributes = Infinity) {
     this.#labeler = labeler;
     this.#allowed = new Set([...STANDARD_SCOPE_LABELS, ...customLabels]);
+    this.#allowedWellFormed = [...this.#allowed].every((k) => LABEL_NAME_PATTERN.test(k));
     this.#maxAttributes = maxAttributes;
   }
 
@@ -190,7 +193,7 @@ export class SpanRecords {
     }
     const facts = this.#labeler.resource(span.resource);
     raw.scope = keptScope(this.#labeler.scopeOf(facts, a, raw.scope), this.#allowed);
-    const record = checkedSpanRecord(raw);
+    const record = checkedSpanRecord(raw, this.#allowedWellFormed);
     return {
       record,
       traceId: span.traceId,
