@@ -80,12 +80,16 @@ function round(pico: number): number {
   return Math.floor((pico + PICO_PER_NANO / 2) / PICO_PER_NANO);
 }
 
+/** The total of the last exactCost() (a second result without an object to carry it). */
+let exactTotal = 0;
+
 /**
- * Total and per-type nano-USD. Almost every call's pico-USD figures stay below 2^53,
- * where Number arithmetic on integers is exact; only larger (aggregated) records take
- * the BigInt path. Either way the result is the same exact figure.
+ * Per-type nano-USD; the total, rounded from the exact sum, is left in `exactTotal`.
+ * Almost every call's pico-USD figures stay below 2^53, where Number arithmetic on
+ * integers is exact; only larger (aggregated) records take the BigInt path. Either way
+ * the result is the same exact figure.
  */
-function exactCost(prices: TokenPrices, u: TokenUsage): { total: number; parts: CostBreakdown } {
+function exactCost(prices: TokenPrices, u: TokenUsage): CostBreakdown {
   const cacheWrite = prices.cacheWrite ?? prices.input;
   const cacheWrite1h = prices.cacheWrite1h ?? cacheWrite;
   const reasoningApart = prices.reasoning !== undefined;
@@ -96,27 +100,23 @@ function exactCost(prices: TokenPrices, u: TokenUsage): { total: number; parts: 
   const reasoning = reasoningApart ? u.reasoning * (prices.reasoning ?? 0) : 0;
   const sum = input + cacheRead + cacheWriteP + output + reasoning;
   if (sum <= Number.MAX_SAFE_INTEGER) {
+    exactTotal = round(sum);
     return {
-      total: round(sum),
-      parts: {
-        input: round(input),
-        cacheRead: round(cacheRead),
-        cacheWrite: round(cacheWriteP),
-        output: round(output),
-        reasoning: round(reasoning),
-      },
+      input: round(input),
+      cacheRead: round(cacheRead),
+      cacheWrite: round(cacheWriteP),
+      output: round(output),
+      reasoning: round(reasoning),
     };
   }
   const p = picoBreakdown(prices, u);
+  exactTotal = picoToNano(p.input + p.output + p.cacheRead + p.cacheWrite + p.reasoning);
   return {
-    total: picoToNano(p.input + p.output + p.cacheRead + p.cacheWrite + p.reasoning),
-    parts: {
-      input: picoToNano(p.input),
-      output: picoToNano(p.output),
-      cacheRead: picoToNano(p.cacheRead),
-      cacheWrite: picoToNano(p.cacheWrite),
-      reasoning: picoToNano(p.reasoning),
-    },
+    input: picoToNano(p.input),
+    output: picoToNano(p.output),
+    cacheRead: picoToNano(p.cacheRead),
+    cacheWrite: picoToNano(p.cacheWrite),
+    reasoning: picoToNano(p.reasoning),
   };
 }
 
@@ -156,11 +156,11 @@ export function computeCost({ usage, price, catalogVersion, providerNanoUsd }: C
     };
   }
   // Most models have no tiers: no tier choice to make.
-  const { prices, tier } =
-    price.tiers === undefined ? { prices: price, tier: undefined } : pricesFor(price, usage.input);
-  const { total, parts } = exactCost(prices, usage);
-  const computedNanoUsd = total;
-  const breakdownNanoUsd = parts;
+  let prices: TokenPrices = price;
+  let tier: number | undefined;
+  if (price.tiers !== undefined) ({ prices, tier } = pricesFor(price, usage.input));
+  const breakdownNanoUsd = exactCost(prices, usage);
+  const computedNanoUsd = exactTotal;
   const result: CostResult = {
     nanoUsd: providerNanoUsd ?? computedNanoUsd,
     computedNanoUsd,

@@ -158,6 +158,14 @@ function readResourceSpans(r: WireReader, opts: DecodeOptions, out: DecodedTrace
   );
 }
 
+/**
+ * A span's kept attributes. Instances of a class rather than `{}`: V8 sizes a class's
+ * instances to the properties they are given (about ten here) and keeps them in the
+ * object, where `{}` starts with four and grows a separate store as keys are added. Its
+ * prototype adds no enumerable properties, so reading and iterating are as for `{}`.
+ */
+class KeptAttributes {}
+
 /** Span.attributes (field 9, length-delimited) as a one-byte tag. */
 const ATTRIBUTE_TAG = (9 << 3) | WIRE_LEN;
 
@@ -182,7 +190,7 @@ function readSpan(
   let endNs = 0;
   let statusCode = 0;
   let a = 0;
-  const attributes: Attributes = {};
+  const attributes = new KeptAttributes() as Attributes;
   const keys = opts.spanKeys;
   try {
     while (r.pos < r.end) {

@@ -40,8 +40,8 @@ export class FilteredIds {
   }
 
   #hash(traceId: string, spanId: string): void {
-    let h = mixTail(0x811c9dc5 ^ spanId.length, spanId, 8);
-    h = mixTail(h ^ (traceId.length << 8), traceId, 6);
+    let h = mixTail(0x811c9dc5 ^ spanId.length, spanId, 6);
+    h = mixTail(h ^ (traceId.length << 8), traceId, 3);
     this.#b1 = h >>> SHIFT;
     this.#b2 = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> SHIFT;
   }

@@ -16,6 +16,7 @@ import {
 } from '../../semconv.ts';
 import {
   invalidCountAttribute,
+  type SpanFacts,
   USAGE_COUNT_ATTRIBUTES,
   usageRecordFromSpan,
   vendorCostNanoUsd,
@@ -98,6 +99,7 @@ export interface SpansPlan {
 }
 
 const MAX_ERRORS = 5;
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /** Keeps the labels the engine accepts, with usable values (bad extras are dropped, not fatal). */
 function keptScope(scope: Record<string, string>, allowed: ReadonlySet<string>): Record<string, string> {
@@ -125,6 +127,14 @@ export class SpanRecords {
   readonly #maxAttributes: number;
   /** Every allowed label name is well formed: keptScope's output then needs no check of its own. */
   readonly #allowedWellFormed: boolean;
+  readonly #facts: SpanFacts = {
+    traceId: '',
+    spanId: '',
+    endTime: 0,
+    durationMs: 0,
+    attributes: NO_ATTRIBUTES,
+    errorType: undefined,
+  };
 
   constructor(labeler: ScopeLabeler, customLabels: readonly string[], maxAttributes = Infinity) {
     this.#labeler = labeler;
@@ -164,14 +174,16 @@ export class SpanRecords {
 
   #item(span: DecodedSpan): SpanRecord | undefined {
     const a = span.attributes;
-    const raw = usageRecordFromSpan({
-      traceId: span.traceId,
-      spanId: span.spanId,
-      endTime: span.endNs / 1e6,
-      durationMs: (span.endNs - span.startNs) / 1e6,
-      attributes: a,
-      errorType: span.statusCode === 2 ? '_OTHER' : undefined,
-    });
+    // One facts object, refilled per span (usageRecordFromSpan keeps nothing of it).
+    const facts = this.#facts;
+    facts.traceId = span.traceId;
+    facts.spanId = span.spanId;
+    facts.endTime = span.endNs / 1e6;
+    facts.durationMs = (span.endNs - span.startNs) / 1e6;
+    facts.attributes = a;
+    facts.errorType = span.statusCode === 2 ? '_OTHER' : undefined;
+    const raw = usageRecordFromSpan(facts);
+    facts.attributes = NO_ATTRIBUTES;
     if (!raw) return undefined;
     // Ids are hex already (the wire walk makes them, the JSON schema checks them): the usual
     // span needs only its lengths and a non-zero id looked at; the schema explains the rest.
@@ -191,8 +203,8 @@ export class SpanRecords {
         r.error?.issues[0]?.message ?? 'must be a non-negative whole number of tokens',
       );
     }
-    const facts = this.#labeler.resource(span.resource);
-    raw.scope = keptScope(this.#labeler.scopeOf(facts, a, raw.scope), this.#allowed);
+    const resource = this.#labeler.resource(span.resource);
+    raw.scope = keptScope(this.#labeler.scopeOf(resource, a, raw.scope), this.#allowed);
     const record = checkedSpanRecord(raw, this.#allowedWellFormed);
     return {
       record,
@@ -201,7 +213,7 @@ export class SpanRecords {
       parentSpanId: span.parentSpanId,
       key: record.id,
       tool: record.operation === GEN_AI_OPERATION.EXECUTE_TOOL,
-      process: facts.process,
+      process: resource.process,
       vendorCostNanoUsd: vendorCostNanoUsd(a),
     };
   }
