@@ -4,6 +4,8 @@ import { RecentIds } from './recent-ids.ts';
 import type { Batch } from './sqlite-store-config.ts';
 import { usageDimsValues } from './sqlite-usage-row.ts';
 
+/** Label combinations compared field by field before the keyed cache is asked. */
+const RECENT_DIMS = 16;
 /** Label combinations cached before the cache starts over (each costs its key, ~300 bytes). */
 const MAX_CACHED_DIMS = 50_000;
 
@@ -18,9 +20,9 @@ export class UsageIntake {
   readonly #window: RecentIds;
   readonly #dims = new Map<string, number>();
   #nextDimsId: number;
-  /** The last record appended and its usage_dims id: the fast path for runs of alike records. */
-  #last: PricedRecord | undefined;
-  #lastId = 0;
+  /** The last few label combinations appended, with their usage_dims ids (a ring). */
+  readonly #recent: { record: PricedRecord; id: number }[] = [];
+  #recentNext = 0;
 
   constructor(db: Database.Database, windowSize: number) {
     this.#window = new RecentIds(windowSize);
@@ -51,16 +53,22 @@ export class UsageIntake {
 
   /** Appends the record (and its labels' row, when new) to the batch being filled. */
   append(batch: Batch, r: PricedRecord): void {
-    // Records arrive in runs from one process and model: most share the last one's labels.
-    const last = this.#last;
-    if (last !== undefined && sameDims(last, r)) {
-      batch.rows.push(r, this.#lastId);
-      return;
+    // A batch from one process holds a handful of label combinations (agents × models):
+    // compare with the few seen last before building the key.
+    const recent = this.#recent;
+    for (let i = 0; i < recent.length; i++) {
+      const e = recent[i]!;
+      if (sameDims(e.record, r)) {
+        batch.rows.push(r, e.id);
+        return;
+      }
     }
     const id = this.#dimsId(batch, r);
     // A copy of what sameDims() compares: the caller may reuse or change its objects later.
-    this.#last = { ...r, scope: { ...r.scope }, cost: { ...r.cost } };
-    this.#lastId = id;
+    const entry = { record: { ...r, scope: { ...r.scope }, cost: { ...r.cost } }, id };
+    if (recent.length < RECENT_DIMS) recent.push(entry);
+    else recent[this.#recentNext] = entry;
+    this.#recentNext = (this.#recentNext + 1) % RECENT_DIMS;
     batch.rows.push(r, id);
   }
 
@@ -83,7 +91,8 @@ export class UsageIntake {
    */
   failed(batches: readonly Batch[]): void {
     this.#dims.clear();
-    this.#last = undefined;
+    this.#recent.length = 0;
+    this.#recentNext = 0;
     for (const b of batches) for (const id of b.recordIds) this.#window.delete(id);
   }
 }
