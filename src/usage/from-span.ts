@@ -78,7 +78,9 @@ function count(v: unknown): number | undefined {
 }
 
 function label(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_LABEL_VALUE_LENGTH) : undefined;
+  if (typeof v !== 'string' || v.length === 0) return undefined;
+  // Most values are short: no slice call for them.
+  return v.length > MAX_LABEL_VALUE_LENGTH ? v.slice(0, MAX_LABEL_VALUE_LENGTH) : v;
 }
 
 /** Every attribute a token count is read from, in any generation. */
@@ -241,21 +243,18 @@ export function usageRecordFromSpan(span: SpanFacts): UsageRecord | undefined {
   const session = label(a[ATTR_GEN_AI_CONVERSATION_ID]);
   if (agent && scope.agent === undefined) scope.agent = agent;
   if (session && scope.session === undefined) scope.session = session;
+  const responseModel = label(a[ATTR_GEN_AI_RESPONSE_MODEL]);
   const record: UsageRecord = {
     id: `${span.traceId}:${span.spanId}`,
     time: Math.round(span.endTime),
     provider: provider ?? 'unknown',
     operation: operation ?? GEN_AI_OPERATION.CHAT,
-    requestModel:
-      label(a[ATTR_GEN_AI_REQUEST_MODEL]) ??
-      label(a[ATTR_GEN_AI_RESPONSE_MODEL]) ??
-      (isTool ? 'tool' : 'unknown'),
+    requestModel: label(a[ATTR_GEN_AI_REQUEST_MODEL]) ?? responseModel ?? (isTool ? 'tool' : 'unknown'),
     usage: usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0 },
     scope,
     durationMs: Math.max(0, span.durationMs),
     usageSource: usage || isTool ? 'provider' : 'missing',
   };
-  const responseModel = label(a[ATTR_GEN_AI_RESPONSE_MODEL]);
   if (responseModel) record.responseModel = responseModel;
   const tool = label(a[ATTR_GEN_AI_TOOL_NAME]);
   if (tool) record.toolName = tool;

@@ -19,7 +19,12 @@ export interface ResourceFacts {
 }
 
 function labelValue(v: AttributeValue | undefined): string | undefined {
-  if (typeof v === 'string') return v.length > 0 ? v.slice(0, MAX_LABEL_VALUE_LENGTH) : undefined;
+  if (typeof v === 'string')
+    return v.length === 0
+      ? undefined
+      : v.length > MAX_LABEL_VALUE_LENGTH
+        ? v.slice(0, MAX_LABEL_VALUE_LENGTH)
+        : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return undefined;
 }
