@@ -13,13 +13,9 @@ import {
 import type { Pricer } from '../budget/engine.ts';
 import {
   ATTR_BURSAR_COST_USD,
-  ATTR_BURSAR_SCOPE_PREFIX,
   ATTR_BURSAR_USAGE_SOURCE,
   ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -29,15 +25,14 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
 } from '../semconv.ts';
 import type { Scope } from '../usage/scope.ts';
 import { ZERO_USAGE } from '../usage/token-usage.ts';
 import type { PricedRecord } from '../usage/usage-record.ts';
 import type { GenAiRequest, GenAiResult } from './call.ts';
 import type { Admission, Guard } from './guard.ts';
-import { AttributeCache, GenAiMetrics } from './metrics.ts';
+import { MetricAttributes } from './metric-attributes.ts';
+import { GenAiMetrics } from './metrics.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { currentScope } from './scope.ts';
 import { type InstrumentationSettings, settingsFrom } from './settings.ts';
@@ -58,13 +53,14 @@ export class GenAiTelemetry {
   /** Reserve-before, commit-after budget enforcement; off unless set. */
   guard: Guard | undefined;
   readonly #listeners = new Set<RecordListener>();
-  readonly #attrs = new AttributeCache();
+  readonly #attrs: MetricAttributes;
   #tracer: Tracer | undefined;
   #metrics: { provider: unknown; m: GenAiMetrics } | undefined;
 
   constructor(pricer: Pricer, settings: Partial<InstrumentationSettings> = {}) {
     this.pricer = pricer;
     this.settings = settingsFrom(settings);
+    this.#attrs = new MetricAttributes(this.settings.metricScopeLabels);
     this.#tracerProvider = this.settings.tracerProvider;
     this.#meterProvider = this.settings.meterProvider;
   }
@@ -137,30 +133,7 @@ export class GenAiTelemetry {
     errorType: string | undefined,
     scope: Scope,
   ): Attributes {
-    const labels = this.settings.metricScopeLabels;
-    const key = [
-      req.operation,
-      req.provider,
-      req.model,
-      responseModel,
-      req.serverAddress,
-      req.serverPort,
-      errorType,
-    ];
-    for (const l of labels) key.push(scope[l]);
-    return this.#attrs.get(key, () => {
-      const a: Attributes = {
-        [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
-        [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
-        [ATTR_GEN_AI_REQUEST_MODEL]: req.model,
-      };
-      if (responseModel !== undefined) a[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
-      if (req.serverAddress !== undefined) a[ATTR_SERVER_ADDRESS] = req.serverAddress;
-      if (req.serverPort !== undefined) a[ATTR_SERVER_PORT] = req.serverPort;
-      if (errorType !== undefined) a[ATTR_ERROR_TYPE] = errorType;
-      for (const l of labels) if (scope[l] !== undefined) a[`${ATTR_BURSAR_SCOPE_PREFIX}${l}`] = scope[l];
-      return a;
-    });
+    return this.#attrs.get(req, responseModel, errorType, scope);
   }
 
   emit(record: PricedRecord, call: CallTracker): void {
