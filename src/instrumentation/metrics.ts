@@ -33,7 +33,8 @@ export class GenAiMetrics {
   readonly #cost: number;
   readonly #missing: number;
   readonly #dev: Record<keyof typeof METRIC_GEN_AI_CLIENT_INFERENCE_USAGE, number> | undefined;
-  readonly #byTokenType = new WeakMap<Attributes, { input: Attributes; output: Attributes }>();
+  /** Per attribute set, found by identity: its token-type sets and its running totals. */
+  readonly #bySet = new WeakMap<Attributes, PerSet>();
 
   constructor(meter: Meter, latestExperimental: boolean, perChunk = false) {
     this.#tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
@@ -85,16 +86,17 @@ export class GenAiMetrics {
     totals.observe(meter);
   }
 
-  #tokenTypeAttrs(attrs: Attributes): { input: Attributes; output: Attributes } {
-    let pair = this.#byTokenType.get(attrs);
-    if (!pair) {
-      pair = {
+  #perSet(attrs: Attributes): PerSet {
+    let set = this.#bySet.get(attrs);
+    if (!set) {
+      set = {
         input: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.INPUT }),
         output: Object.freeze({ ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.OUTPUT }),
+        totals: this.#totals.totalFor(attrs).values,
       };
-      this.#byTokenType.set(attrs, pair);
+      this.#bySet.set(attrs, set);
     }
-    return pair;
+    return set;
   }
 
   /** `attrs` must come from an AttributeCache so that it is reused across calls. */
@@ -105,10 +107,10 @@ export class GenAiMetrics {
     costNanoUsd: number | undefined,
   ): void {
     this.#duration.record(durationS, attrs);
-    const totals = this.#totals.totalFor(attrs).values;
+    const t = this.#perSet(attrs);
+    const totals = t.totals;
     if (!usage) totals[this.#missing]! += 1;
     else {
-      const t = this.#tokenTypeAttrs(attrs);
       this.#tokenUsage.record(usage.input, t.input);
       this.#tokenUsage.record(usage.output, t.output);
       const dev = this.#dev;
@@ -130,6 +132,12 @@ export class GenAiMetrics {
   timePerChunk(attrs: Attributes, seconds: number): void {
     this.#perChunk.record(seconds, attrs);
   }
+}
+
+interface PerSet {
+  input: Attributes;
+  output: Attributes;
+  totals: number[];
 }
 
 type Trie = Map<string | number | undefined, Trie | Attributes>;
