@@ -1,8 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
@@ -426,7 +427,7 @@ export async function benchInstrumentation(): Promise<Section[]> {
 
 // ---- RSS: each variant in its own child process ------------------------------------------
 
-type Variant = 'bare' | 'otel' | 'bursar' | 'openlit';
+type Variant = 'bare' | 'otel' | 'bursar' | 'bursarJs' | 'openlit';
 const RSS_CALLS = 5_000;
 
 /**
@@ -442,6 +443,7 @@ async function rssChild(variant: Variant): Promise<void> {
   if (variant !== 'bare') {
     const otel = await otelProviders();
     if (variant === 'bursar') client = await bursarClient(otel);
+    if (variant === 'bursarJs') client = await bursarClient(otel, process.env.BURSAR_BENCH_JS_DIR);
     if (variant === 'openlit') {
       const peers = await loadPeers();
       if (typeof peers === 'string') throw new Error(peers);
@@ -482,33 +484,94 @@ interface Rss {
   heap: number;
 }
 
-async function rssOf(variant: Variant): Promise<Rss> {
+async function rssOf(variant: Variant, jsDir?: string): Promise<Rss> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', selfPath], {
-    env: { ...process.env, BURSAR_BENCH_RSS_CHILD: variant },
+    env: {
+      ...process.env,
+      BURSAR_BENCH_RSS_CHILD: variant,
+      ...(jsDir ? { BURSAR_BENCH_JS_DIR: jsDir } : {}),
+    },
   });
   return JSON.parse(stdout) as Rss;
 }
 
+/**
+ * bursar compiled to JavaScript as the package ships it (`tsc`, the build's settings),
+ * into a temporary folder whose node_modules links to this one: the modules the
+ * instrumentation imports, nothing else. Loaded from its TypeScript sources instead, Node
+ * strips the types of every file with a WebAssembly compiler whose memory grows with the
+ * files it has stripped and is never given back, which no user of the package pays.
+ */
+export function buildBursarJs(): { dir: string; cleanup: () => void } | string {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const out = mkdtempSync(path.join(tmpdir(), 'bursar-bench-js-'));
+  const cleanup = () => rmSync(out, { recursive: true, force: true });
+  try {
+    symlinkSync(path.join(root, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+    const entries = [
+      'instrumentation/providers/openai.ts',
+      'instrumentation/telemetry.ts',
+      'pricing/catalog.ts',
+    ];
+    const config = path.join(out, 'tsconfig.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: path.join(root, 'tsconfig.build.json'),
+        compilerOptions: {
+          rootDir: path.join(root, 'src'),
+          outDir: path.join(out, 'src'),
+          declaration: false,
+          sourceMap: false,
+        },
+        include: [],
+        files: entries.map((e) => path.join(root, 'src', e)),
+      }),
+    );
+    try {
+      execFileSync(process.execPath, [requireHere.resolve('typescript/bin/tsc'), '-p', config], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // tsc exits non-zero on a type error but still emits; only a missing output fails.
+      if (!existsSync(path.join(out, 'src', 'instrumentation', 'telemetry.js'))) throw error;
+    }
+    return { dir: pathToFileURL(path.join(out, 'src')).href + '/', cleanup };
+  } catch (error) {
+    cleanup();
+    return `could not compile bursar to JavaScript: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
 async function rssNotes(): Promise<string[]> {
-  const variants: Variant[] = ['bare', 'otel', 'bursar', 'openlit'];
+  const variants: Variant[] = ['bare', 'otel', 'bursar', 'bursarJs', 'openlit'];
   const runs = 3;
   const got: Partial<Record<Variant, Rss>> = {};
   const failed: string[] = [];
-  for (const v of variants) {
-    const samples: Rss[] = [];
-    try {
-      for (let i = 0; i < runs; i++) samples.push(await rssOf(v));
-      const med = (k: keyof Rss) => samples.map((s) => s[k]).sort((a, b) => a - b)[1]!;
-      got[v] = { early: med('early'), late: med('late'), reduced: med('reduced'), heap: med('heap') };
-    } catch (error) {
-      failed.push(`${v}: ${(error as Error).message.split('\n').at(-2) ?? (error as Error).message}`);
+  const js = buildBursarJs();
+  if (typeof js === 'string') failed.push(`bursarJs: ${js}`);
+  try {
+    for (const v of variants) {
+      if (v === 'bursarJs' && typeof js === 'string') continue;
+      const samples: Rss[] = [];
+      try {
+        for (let i = 0; i < runs; i++)
+          samples.push(await rssOf(v, typeof js === 'string' ? undefined : js.dir));
+        const med = (k: keyof Rss) => samples.map((s) => s[k]).sort((a, b) => a - b)[1]!;
+        got[v] = { early: med('early'), late: med('late'), reduced: med('reduced'), heap: med('heap') };
+      } catch (error) {
+        failed.push(`${v}: ${(error as Error).message.split('\n').at(-2) ?? (error as Error).message}`);
+      }
     }
+  } finally {
+    if (typeof js !== 'string') js.cleanup();
   }
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   const label: Record<Variant, string> = {
     bare: 'bare openai SDK',
     otel: 'openai + OTel SDK providers, not instrumented',
-    bursar: 'openai + OTel SDK + bursar instrumentation',
+    bursar: 'openai + OTel SDK + bursar instrumentation (from its TypeScript sources)',
+    bursarJs: 'openai + OTel SDK + bursar instrumentation (compiled JavaScript, as the package ships)',
     openlit: 'openai + OTel SDK + OpenLIT instrumentation',
   };
   const notes = variants
@@ -517,14 +580,17 @@ async function rssNotes(): Promise<string[]> {
       (v) =>
         `${label[v]}: RSS ${mb(got[v]!.reduced)} after ${RSS_CALLS + 500} plain + ${(RSS_CALLS + 500) / 5} streamed calls and a memory-reducing GC (${mb(got[v]!.late)} after ordinary GC; ${mb(got[v]!.early)} after the first 500 + 100); live JS heap ${mb(got[v]!.heap)}`,
     );
-  if (got.bare && got.bursar) {
-    const total = got.bursar.reduced - got.bare.reduced;
+  const alone = (v: Variant) =>
+    got.otel ? `; bursar alone (over openai + OTel SDK): ${mb(got[v]!.reduced - got.otel.reduced)}` : '';
+  if (got.bare && got.bursarJs) {
+    const total = got.bursarJs.reduced - got.bare.reduced;
     notes.push(
-      `Added RSS of bursar's instrumentation including the OTel SDK, after the memory-reducing GC: ${mb(total)} — target ≤ 10 MB: ${verdict(total <= 10 * 2 ** 20)}` +
-        (got.otel
-          ? `; bursar alone (over openai + OTel SDK): ${mb(got.bursar.reduced - got.otel.reduced)}`
-          : '') +
-        `. Live JS heap added: ${mb(got.bursar.heap - got.bare.heap)}. After ordinary GC the difference is ${mb(got.bursar.late - got.bare.late)}: young-generation capacity V8 grows during the burst of back-to-back calls (more objects survive scavenges: ended spans wait in the BatchSpanProcessor queue) and keeps mapped but empty until a memory-reducing GC; bench/profile-rss.ts shows it by heap space.`,
+      `Added RSS of bursar's instrumentation including the OTel SDK, as the package ships it (compiled JavaScript), after the memory-reducing GC: ${mb(total)} — target ≤ 10 MB: ${verdict(total <= 10 * 2 ** 20)}${alone('bursarJs')}.`,
+    );
+  }
+  if (got.bare && got.bursar) {
+    notes.push(
+      `Loaded from its TypeScript sources instead (what \`node\` on this repository runs; Node strips the types of each file with a WebAssembly compiler whose memory grows with the files stripped and is never given back): ${mb(got.bursar.reduced - got.bare.reduced)} added${alone('bursar')}. Live JS heap added: ${mb(got.bursar.heap - got.bare.heap)}. After ordinary GC the difference is ${mb(got.bursar.late - got.bare.late)}: young-generation capacity V8 grows during the burst of back-to-back calls (more objects survive scavenges: ended spans wait in the BatchSpanProcessor queue) and keeps mapped but empty until a memory-reducing GC; bench/profile-rss.ts shows it by heap space.`,
     );
   }
   if (got.otel && got.openlit)
@@ -532,7 +598,7 @@ async function rssNotes(): Promise<string[]> {
       `OpenLIT alone (over openai + OTel SDK), after the memory-reducing GC: ${mb(got.openlit.reduced - got.otel.reduced)} (${mb(got.openlit.late - got.otel.late)} after ordinary GC)`,
     );
   notes.push(
-    `Each variant runs in its own child (\`node --expose-gc\`), RSS read after forced GCs; median of ${runs} children. bursar is loaded from its TypeScript sources (Node strips the types); loaded from compiled JavaScript instead, as the package ships, the reading after the memory-reducing GC was about 4 MB lower (median of 3 children each, which spread over ±4 MB; bench/profile-rss.ts with a \`tsc\` build).`,
+    `Each variant runs in its own child (\`node --expose-gc\`), RSS read after forced GCs; median of ${runs} children. The compiled variant is bursar's instrumentation modules built by \`tsc\` with the package's build settings into a temporary folder (node_modules linked), loaded in place of src/.`,
     ...failed.map((f) => `RSS child failed — ${f}`),
   );
   return notes;
