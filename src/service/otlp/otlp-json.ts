@@ -8,6 +8,7 @@ import {
   type JsonAnyValue,
   type JsonKeyValue,
 } from './otlp-json-schema.ts';
+import { hexIdHash } from './id-hash.ts';
 import { OtlpDecodeError, OVER_LIMIT } from './wire-reader.ts';
 
 /**
@@ -143,17 +144,21 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
         const attributes: Attributes = {};
         const values = readItem(s.attributes, opts.spanKeys, attributes, max);
         if (values <= max && !opts.isCandidate(attributes)) continue;
+        const spanId = (s.spanId ?? '').toLowerCase();
+        const parentSpanId = (s.parentSpanId ?? '').toLowerCase();
         out.spans.push({
           resource,
           scope,
           traceId: (s.traceId ?? '').toLowerCase(),
-          spanId: (s.spanId ?? '').toLowerCase(),
-          parentSpanId: (s.parentSpanId ?? '').toLowerCase(),
+          spanId,
+          parentSpanId,
           startNs: number(s.startTimeUnixNano),
           endNs: number(s.endTimeUnixNano),
           attributes,
           statusCode: s.status?.code ?? 0,
           values,
+          spanHash: hexIdHash(spanId),
+          parentHash: hexIdHash(parentSpanId),
         });
       }
     }
