@@ -2,6 +2,7 @@ import { METRIC_GEN_AI_CLIENT_TOKEN_USAGE } from '../../semconv.ts';
 import { type Attributes, KeyFilter, readAttribute } from './attributes.ts';
 import { readResource, readScopeName, walkTwoPass } from './decode-traces.ts';
 import type { DecodedMetrics, DecodedResource, TokenUsagePoint } from './decoded.ts';
+import { releaseView } from './key-filter.ts';
 import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
 /**
@@ -40,6 +41,14 @@ const DATA_NAMES: Record<number, string> = {
  * Reading a data point or resource stops past `maxAttributes` values (otlp.maxAttributes).
  */
 export function decodeMetrics(body: Buffer, maxAttributes = Infinity): DecodedMetrics {
+  try {
+    return walkMetrics(body, maxAttributes);
+  } finally {
+    releaseView();
+  }
+}
+
+function walkMetrics(body: Buffer, maxAttributes: number): DecodedMetrics {
   const r = new WireReader(body);
   r.maxAttributes = maxAttributes;
   const out: DecodedMetrics = { points: [], total: 0 };

@@ -1,7 +1,7 @@
 import { type Attributes, type KeyFilter, readAttribute, readSimpleAttribute } from './attributes.ts';
 import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
 import { idHash } from './id-hash.ts';
-import { hex } from './key-filter.ts';
+import { hex, releaseView } from './key-filter.ts';
 import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
 /**
@@ -23,6 +23,14 @@ import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } f
 
 /** Decodes a whole request; throws OtlpDecodeError (naming the field) for a malformed body. */
 export function decodeTraces(body: Buffer, opts: DecodeOptions): DecodedTraces {
+  try {
+    return walkTraces(body, opts);
+  } finally {
+    releaseView();
+  }
+}
+
+function walkTraces(body: Buffer, opts: DecodeOptions): DecodedTraces {
   const r = new WireReader(body);
   r.maxAttributes = opts.maxAttributes ?? Infinity;
   const out: DecodedTraces = { spans: [], total: 0 };

@@ -27,7 +27,14 @@ export function hex(buf: Buffer, start: number, end: number): string {
  * optimized code instead of four): keys and values are compared and hashed by words.
  */
 let viewOf: Buffer | undefined;
-let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+let view: DataView<ArrayBufferLike> = NO_VIEW;
+
+/** Lets go of the last body (the decoders call it when done: a body must not outlive its request). */
+export function releaseView(): void {
+  viewOf = undefined;
+  view = NO_VIEW;
+}
 
 function viewFor(buf: Buffer): DataView {
   if (buf !== viewOf) {
