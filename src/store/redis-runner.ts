@@ -1,7 +1,7 @@
 import { asStoreError, type RedisClient, runScript } from './redis-connection.ts';
 import type { Generation, GenerationProblem } from './redis-generation.ts';
 import { counterTag, type KeyLayout } from './redis-keys.ts';
-import type { ScriptName } from './redis-lua.ts';
+import type { OpName } from './redis-lua.ts';
 import type { RedisMeta } from './redis-meta.ts';
 import {
   byTag,
@@ -17,6 +17,16 @@ import {
 import type { CounterRef, CounterValue, RecordItem, RecordOutcome } from './store.ts';
 
 const MAX_INDEXED = 100_000;
+/** Operations per script call at most: bounds the time Redis spends in one script. */
+const MAX_BATCH = 64;
+
+interface Op {
+  name: OpName;
+  tags: readonly string[];
+  args: readonly (string | number)[];
+  now: number;
+  done: PromiseWithResolvers<unknown[]>;
+}
 
 export interface RunnerOptions {
   perSlot: boolean;
@@ -42,6 +52,9 @@ export class ScriptRunner {
   holdsExpired = 0;
   /** Counter keys this process has put in their budget period's index. */
   readonly #indexed = new Set<string>();
+  /** Writes waiting for the next script call (one Redis only). */
+  #queue: Op[] = [];
+  #flushing = false;
 
   constructor(
     client: RedisClient,
@@ -68,9 +81,14 @@ export class ScriptRunner {
     };
   }
 
-  /** One script call over `tags`; a refusal by the generation check throws GenerationError. */
+  /**
+   * One operation over `tags`; a refusal by the generation check throws GenerationError.
+   * On one Redis, writes made while earlier ones are on their way wait for the next event
+   * loop turn and go together in one script call (fewer calls, one generation check and
+   * one prune per section for all of them); on a Cluster each goes alone, per slot.
+   */
   async run(
-    name: ScriptName,
+    name: OpName,
     tags: readonly string[],
     bump: boolean,
     c: Clock,
@@ -78,22 +96,71 @@ export class ScriptRunner {
   ): Promise<unknown[]> {
     const ensuring = this.gen.ensure(tags);
     if (ensuring) await ensuring;
-    const args: (string | number)[] = [c.now, c.now - this.o.holdPruneGraceMs, this.gen.id, tags.length];
-    args.push(bump ? '1' : '0');
+    const op: Op = { name, tags, args: opArgs, now: c.now, done: Promise.withResolvers<unknown[]>() };
+    if (this.o.perSlot || !bump) {
+      this.#send([op], bump);
+    } else {
+      this.#queue.push(op);
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(this.#flush);
+      }
+    }
+    return op.done.promise;
+  }
+
+  readonly #flush = (): void => {
+    this.#flushing = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH) this.#send(queue.slice(i, i + MAX_BATCH), true);
+  };
+
+  /** One script call for `ops`; each op's promise settles with its own reply. */
+  #send(ops: readonly Op[], bump: boolean): void {
+    const slot = new Map<string, number>();
+    const body: (string | number)[] = [ops.length];
+    let now = 0;
+    for (const op of ops) {
+      if (op.now > now) now = op.now;
+      body.push(op.name, op.tags.length, op.args.length);
+      for (const t of op.tags) {
+        let s = slot.get(t);
+        if (s === undefined) slot.set(t, (s = slot.size + 1));
+        body.push(s);
+      }
+      for (const a of op.args) body.push(a);
+    }
+    const tags = [...slot.keys()];
+    let args: (string | number)[];
+    try {
+      args = [now, now - this.o.holdPruneGraceMs, this.gen.id, tags.length, bump ? '1' : '0'];
+    } catch (e) {
+      for (const op of ops) op.done.reject(e);
+      return;
+    }
     for (const t of tags) args.push(this.gen.lastSeq(t));
-    for (const a of opArgs) args.push(a);
-    const reply = await runScript(
-      this.client,
-      name,
-      tags.map((t) => this.keys.marker(t)),
-      args,
+    for (const a of body) args.push(a);
+    const markers = tags.map((t) => this.keys.marker(t));
+    runScript(this.client, 'ops', markers, args).then(
+      (reply) => {
+        const seqs = reply[0] as number[];
+        this.gen.observe(tags, seqs);
+        const expired = Number(reply[1]);
+        if (expired > 0) this.holdsExpired += expired;
+        const outs = reply[2] as unknown[][];
+        ops.forEach((op, i) => {
+          const out = outs[i]!;
+          if (out[0] === 'gen')
+            op.done.reject(this.gen.refused(op.tags[Number(out[2]) - 1]!, out[1] as GenerationProblem));
+          else if (out[0] === 'err') op.done.reject(new Error(String(out[1])));
+          else op.done.resolve(out);
+        });
+      },
+      (e: unknown) => {
+        for (const op of ops) op.done.reject(e);
+      },
     );
-    if (reply[0] === 'gen')
-      throw this.gen.refused(tags[Number(reply[2]) - 1]!, reply[1] as GenerationProblem);
-    this.gen.observe(tags, reply[1] as number[]);
-    const expired = Number(reply[2]);
-    if (expired > 0) this.holdsExpired += expired;
-    return reply;
   }
 
   /** Puts new counters in their budget period's index (before they exist: never missed). */

@@ -55,9 +55,10 @@ const UNKNOWN: CounterValue = { used: 0, reserved: 0 };
 
 /**
  * Budget state shared by several bursar replicas in Redis (or a Redis Cluster). Each of
- * reserve, commit, release and record is one Lua script call (EVALSHA, EVAL on NOSCRIPT)
- * that checks and updates every counter it touches atomically; on a Cluster, one call per
- * hash-tag section in a compensated order (redis-plan.ts). Counter keys carry the period
+ * reserve, commit, release and record is one operation of a Lua script call (EVALSHA,
+ * EVAL on NOSCRIPT) that checks and updates every counter it touches atomically; on one
+ * Redis, operations made in the same event loop turn share a call (redis-runner.ts); on a
+ * Cluster, one call per hash-tag section in a compensated order (redis-plan.ts). Counter keys carry the period
  * start and expire after the period plus a grace; money is integer (HINCRBY only).
  *
  * When Redis cannot be reached every call fails fast with RedisUnavailableError (the

@@ -172,9 +172,23 @@ describe('a global cap across tenants: the second, compensated step', () => {
     const args = reserveArgs(['g'], 't:acme', new Map([['g', [0]]]), [hold], orphan, c, undefined);
     await runScript(
       store.client,
-      'reserve',
+      'ops',
       [marker],
-      [c.now, c.now, (await store.client.get(store.keys.meta('gen'))) ?? '', 1, '1', 0, ...args],
+      // One section, no sequence seen yet; one operation: reserve over section 1.
+      [
+        c.now,
+        c.now,
+        (await store.client.get(store.keys.meta('gen'))) ?? '',
+        1,
+        '1',
+        0,
+        1,
+        'reserve',
+        1,
+        args.length,
+        1,
+        ...args,
+      ],
     );
     expect(await counters(engine, 'acme')).toEqual({ global: [0, 400], 'per-tenant': [0, 0] });
     expect(await store.getReservation('orphan')).toBeUndefined();
