@@ -1,6 +1,5 @@
 import { type Attributes, type KeyFilter, readAttribute, readSimpleAttribute } from './attributes.ts';
 import type { DecodedResource, DecodedTraces, DecodeOptions } from './decoded.ts';
-import { idHash } from './id-hash.ts';
 import { hex, releaseView } from './key-filter.ts';
 import { locate, OVER_LIMIT, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.ts';
 
@@ -289,8 +288,6 @@ function readSpan(
     attributes,
     statusCode,
     values: r.values - valuesBefore,
-    spanHash: spanEnd - spanStart === 8 ? idHash(buf, spanStart) : -1,
-    parentHash: parentEnd - parentStart === 8 ? idHash(buf, parentStart) : -1,
   });
 }
 

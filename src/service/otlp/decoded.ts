@@ -28,13 +28,6 @@ export interface DecodedSpan {
   statusCode: number;
   /** Attribute values read (nested elements count one each), for otlp.maxAttributes. */
   values?: number;
-  /**
-   * Hashes of span_id and parent_span_id when the decoder had their bytes (the wire walk):
-   * 31-bit, equal for equal 8-byte ids, -1 for an id of another length. The nested-call
-   * check finds parents by them without hashing id strings.
-   */
-  spanHash?: number;
-  parentHash?: number;
 }
 
 export interface DecodedTraces {

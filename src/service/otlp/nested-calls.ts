@@ -36,9 +36,6 @@ export interface CountableSpan {
   parentSpanId: string;
   /** `${traceId}:${spanId}` when the caller has it already (the record id). */
   key?: string;
-  /** DecodedSpan.spanHash and parentHash, when the decoder made them. */
-  spanHash?: number | undefined;
-  parentHash?: number | undefined;
   /** Inference and execute_tool spans nest only within their own kind. */
   tool: boolean;
 }
@@ -61,16 +58,12 @@ export class NestedCalls {
 
   classify(spans: readonly CountableSpan[]): NestingVerdict {
     const nested: boolean[] = new Array(spans.length);
-    const hashed = spans.every(
-      (s) => s.spanHash !== undefined && s.spanHash >= 0 && s.parentHash !== undefined,
-    );
-    // Spans of this request by span id (or its hash, whose span is then compared): a parent
-    // here is found without making its key.
-    const here = new Map<string | number, number>();
+    // Spans of this request by span id: a parent here is found without making its key.
+    const here = new Map<string, number>();
     for (let i = 0; i < spans.length; i++) {
       const before = here.size;
-      here.set(hashed ? spans[i]!.spanHash! : spans[i]!.spanId, i);
-      // One span id (or hash) twice: keyed by the whole id instead.
+      here.set(spans[i]!.spanId, i);
+      // One span id twice (in two traces, or twice in one): keyed by the whole id instead.
       if (here.size === before) return this.#classifyByKey(spans, nested);
     }
     const counted: number[] = [];
@@ -79,12 +72,9 @@ export class NestedCalls {
       const kind = s.tool ? 1 : 0;
       let isNested = false;
       if (s.parentSpanId !== '') {
-        const j = here.get(hashed ? s.parentHash! : s.parentSpanId);
+        const j = here.get(s.parentSpanId);
         isNested =
-          (j !== undefined &&
-            spans[j]!.spanId === s.parentSpanId &&
-            spans[j]!.traceId === s.traceId &&
-            spans[j]!.tool === s.tool) ||
+          (j !== undefined && spans[j]!.traceId === s.traceId && spans[j]!.tool === s.tool) ||
           this.#counted[kind]!.has(s.traceId, s.parentSpanId);
       }
       if (!isNested) isNested = this.#childCounted[kind]!.has(s.traceId, s.spanId);

@@ -8,7 +8,6 @@ import {
   type JsonAnyValue,
   type JsonKeyValue,
 } from './otlp-json-schema.ts';
-import { hexIdHash } from './id-hash.ts';
 import { OtlpDecodeError, OVER_LIMIT } from './wire-reader.ts';
 
 /**
@@ -157,8 +156,6 @@ export function decodeTracesJson(body: Buffer, opts: DecodeOptions): DecodedTrac
           attributes,
           statusCode: s.status?.code ?? 0,
           values,
-          spanHash: hexIdHash(spanId),
-          parentHash: hexIdHash(parentSpanId),
         });
       }
     }

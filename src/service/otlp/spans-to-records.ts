@@ -212,8 +212,6 @@ export class SpanRecords {
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
       key: record.id,
-      spanHash: span.spanHash,
-      parentHash: span.parentHash,
       tool: record.operation === GEN_AI_OPERATION.EXECUTE_TOOL,
       process: resource.process,
       vendorCostNanoUsd: vendorCostNanoUsd(a),

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CountableSpan, NestedCalls } from '../../../src/service/otlp/nested-calls.ts';
 
-/**
- * NestedCalls.classify without the service around it: the same verdicts whether spans
- * carry the decoder's id hashes or not, and when hashes collide or span ids repeat.
- */
+/** NestedCalls.classify without the service around it, with and without record ids at hand. */
 
 const T1 = 'a'.repeat(32);
 const T2 = 'b'.repeat(32);
@@ -14,17 +11,7 @@ const span = (traceId: string, spanId: string, parentSpanId = '', tool = false):
   parentSpanId,
   tool,
 });
-/** The spans with hashes as the wire walk gives them (`hash` maps an id to its hash). */
-const hashed = (spans: CountableSpan[], hash: (id: string) => number): CountableSpan[] =>
-  spans.map((s) => ({
-    ...s,
-    spanHash: hash(s.spanId),
-    parentHash: s.parentSpanId === '' ? -1 : hash(s.parentSpanId),
-  }));
-const realHash = (id: string) => parseInt(id.slice(-7), 16);
-const collide = () => 7;
-/** A parent that is not in the request shares the hash of a span that is. */
-const alias = (id: string) => realHash(id === '9999999999999999' ? '1111111111111111' : id);
+const keyed = (spans: CountableSpan[]) => spans.map((s) => ({ ...s, key: `${s.traceId}:${s.spanId}` }));
 
 const cases: [string, CountableSpan[], boolean[]][] = [
   [
@@ -46,40 +33,29 @@ const cases: [string, CountableSpan[], boolean[]][] = [
     ],
     [false, false, true],
   ],
-  [
-    'a parent absent from the request whose hash is a present span’s',
-    [span(T1, '1111111111111111'), span(T1, '2222222222222222', '9999999999999999')],
-    [false, false],
-  ],
 ];
 
 describe('NestedCalls.classify', () => {
   for (const [name, spans, expected] of cases)
     it(name, () => {
       expect(new NestedCalls().classify(spans).nested).toEqual(expected);
-      expect(new NestedCalls().classify(hashed(spans, realHash)).nested).toEqual(expected);
-      expect(new NestedCalls().classify(hashed(spans, collide)).nested).toEqual(expected);
-      expect(new NestedCalls().classify(hashed(spans, alias)).nested).toEqual(expected);
+      expect(new NestedCalls().classify(keyed(spans)).nested).toEqual(expected);
     });
 
   it('remembers counted spans and unseen parents across requests', () => {
-    for (const hash of [undefined, realHash, collide]) {
-      const nested = new NestedCalls();
-      const prep = (s: CountableSpan[]) => (hash ? hashed(s, hash) : s);
-      const first = nested.classify(
-        prep([span(T1, '1111111111111111'), span(T1, '5555555555555555', '6666666666666666')]),
-      );
-      expect(first.nested).toEqual([false, false]);
-      first.remember();
-      // A child of a span counted before; the parent of a child counted before; a new span.
-      const second = nested.classify(
-        prep([
-          span(T1, '2222222222222222', '1111111111111111'),
-          span(T1, '6666666666666666'),
-          span(T1, '7777777777777777'),
-        ]),
-      );
-      expect(second.nested).toEqual([true, true, false]);
-    }
+    const nested = new NestedCalls();
+    const first = nested.classify([
+      span(T1, '1111111111111111'),
+      span(T1, '5555555555555555', '6666666666666666'),
+    ]);
+    expect(first.nested).toEqual([false, false]);
+    first.remember();
+    // A child of a span counted before; the parent of a child counted before; a new span.
+    const second = nested.classify([
+      span(T1, '2222222222222222', '1111111111111111'),
+      span(T1, '6666666666666666'),
+      span(T1, '7777777777777777'),
+    ]);
+    expect(second.nested).toEqual([true, true, false]);
   });
 });
