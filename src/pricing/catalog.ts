@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { effectiveModel, type UsageRecord } from '../usage/usage-record.ts';
-import { type CostResult, computeCost } from './cost.ts';
+import { type CostResult, costOf } from './cost.ts';
 import { type LiteLLMImportOptions, type LiteLLMImportSummary, parseLiteLLM } from './litellm.ts';
 import { indexKey, modelCandidates } from './model-name.ts';
 import type { ModelPrice } from './price.ts';
@@ -190,12 +190,7 @@ export class PriceCatalog {
     if (!price && record.responseModel !== undefined && record.responseModel !== record.requestModel) {
       price = this.lookup(record.requestModel, record.provider, record.time);
     }
-    return computeCost({
-      usage: record.usage,
-      price,
-      catalogVersion: this.currentVersion,
-      providerNanoUsd: record.providerCostNanoUsd,
-    });
+    return costOf(record.usage, price, this.currentVersion, record.providerCostNanoUsd);
   }
 
   /** Adds or replaces (same model, provider and effectiveFrom) a custom price; returns the new version. */

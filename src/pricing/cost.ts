@@ -136,6 +136,16 @@ export interface CostInput {
 }
 
 export function computeCost({ usage, price, catalogVersion, providerNanoUsd }: CostInput): CostResult {
+  return costOf(usage, price, catalogVersion, providerNanoUsd);
+}
+
+/** computeCost with positional arguments (no argument object per priced record). */
+export function costOf(
+  usage: TokenUsage,
+  price: ModelPrice | undefined,
+  catalogVersion: string,
+  providerNanoUsd: number | undefined,
+): CostResult {
   if (!price) {
     if (providerNanoUsd !== undefined) {
       return {
