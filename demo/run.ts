@@ -100,11 +100,10 @@ async function call(agent: string, provider: string, fn: () => Promise<number>):
     const tokens = await withBudgetScope({ tenant: 'demo', agent }, fn);
     say(`  ${agent.padEnd(10)} ${provider.padEnd(9)} ok      ${tokens} tokens`);
   } catch (error) {
-    // MessageStream re-wraps any error as an AnthropicError whose cause is the original.
-    const cause = (error as { cause?: unknown }).cause;
-    const denied =
-      error instanceof BudgetExceededError ? error : cause instanceof BudgetExceededError ? cause : undefined;
-    if (!denied) throw error;
+    // Also from inside Anthropic's messages.stream(): the denial is thrown as an
+    // AnthropicError subclass, which MessageStream passes on instead of wrapping.
+    if (!(error instanceof BudgetExceededError)) throw error;
+    const denied = error;
     say(
       `  ${agent.padEnd(10)} ${provider.padEnd(9)} DENIED  by ${denied.budget} (${denied.policy}): ` +
         `${denied.used} used + ${denied.requested} requested > ${denied.limit} — no request was sent`,

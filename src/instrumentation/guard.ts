@@ -20,7 +20,20 @@ export interface BudgetBackend {
   release(reservationId: string): Promise<unknown>;
 }
 
+/** Marks a denial made as another class (sdk-budget-error.ts) so `instanceof BudgetExceededError` holds. */
+export const BUDGET_EXCEEDED = Symbol.for('bursar.BudgetExceededError');
+
 export class BudgetExceededError extends Error {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, x)) return true;
+    return (
+      this === BudgetExceededError &&
+      typeof x === 'object' &&
+      x !== null &&
+      (x as Record<symbol, unknown>)[BUDGET_EXCEEDED] === true
+    );
+  }
+
   readonly budget: string;
   readonly policy: string;
   /** In the budget's unit (USD, tokens, seconds, count). */

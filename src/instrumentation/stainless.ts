@@ -1,3 +1,4 @@
+import { sdkFlavoured } from './sdk-budget-error.ts';
 import type { GenAiRequest, GenAiResult } from './call.ts';
 import { runMarked } from './patch.ts';
 import type { TokenCounter } from './guard.ts';
@@ -85,7 +86,13 @@ export function guardedCall(
   const deferred = deferredApiPromise(
     client,
     async () => {
-      const admission = await guard.admit(req, count);
+      let admission: Awaited<ReturnType<typeof guard.admit>>;
+      try {
+        admission = await guard.admit(req, count);
+      } catch (error) {
+        // As the SDK's own error kind, so its stream helpers do not wrap it.
+        throw sdkFlavoured(error, client);
+      }
       call = t.start(req);
       call.admission = admission;
     },

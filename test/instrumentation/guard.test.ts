@@ -192,6 +192,58 @@ describe('guard on the Anthropic and Gemini adapters', () => {
   });
 });
 
+describe('a denial inside an SDK stream helper', () => {
+  it('reaches the caller of Anthropic messages.stream() unwrapped: a BudgetExceededError that is also an AnthropicError', async () => {
+    const engine = new BudgetEngine({ store: new MemoryStore(), pricer: new PriceCatalog() });
+    await engine.init();
+    // 10 tokens a day: any call with max_tokens 64 is denied before it is sent.
+    await engine.putBudget({
+      id: 'tiny',
+      resource: 'tokens',
+      period: 'day',
+      limit: 10,
+      policy: 'HARD_LIMIT',
+    });
+    const h = otelHarness();
+    h.telemetry.guard = new Guard({ backend: engine });
+    const raw = anthropicClient(mock);
+    const a = instrumentAnthropicClient(raw, h.telemetry);
+    const sent = mock.requests.length;
+    const stream = a.messages.stream({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const err = await stream.finalMessage().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // MessageStream wraps any error that is not an AnthropicError; this one it passes on.
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect(err).toBeInstanceOf(
+      (raw.constructor as unknown as { AnthropicError: new () => Error }).AnthropicError,
+    );
+    expect((err as Error).cause).toBeUndefined();
+    expect(err).toMatchObject({
+      name: 'BudgetExceededError',
+      budget: 'tiny',
+      policy: 'HARD_LIMIT',
+      limit: 10,
+      used: 0,
+    });
+    expect(mock.requests.length).toBe(sent);
+    // A plain create is denied the same way, and the class test is not fooled by other errors.
+    await expect(
+      a.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    ).rejects.toBeInstanceOf(BudgetExceededError);
+    expect(new Error('x')).not.toBeInstanceOf(BudgetExceededError);
+  });
+});
+
 describe('guard estimates', () => {
   it('countTokens: the provider’s own counter sizes the reservation; otherwise the text length', async () => {
     const seen: number[] = [];
