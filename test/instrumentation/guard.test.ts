@@ -244,6 +244,32 @@ describe('a denial inside an SDK stream helper', () => {
   });
 });
 
+describe('a denial inside the OpenAI chat stream helper', () => {
+  it('reaches the caller of chat.completions.stream() unwrapped: a BudgetExceededError that is also an OpenAIError', async () => {
+    const { engine, client } = await setup();
+    await engine.putBudget({
+      id: 'tiny',
+      resource: 'tokens',
+      period: 'day',
+      limit: 10,
+      policy: 'HARD_LIMIT',
+    });
+    const sent = mock.requests.length;
+    const stream = client.chat.completions.stream({ model: 'gpt-5.5', max_tokens: 64, messages });
+    const err = await stream.finalChatCompletion().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BudgetExceededError);
+    expect(err).toBeInstanceOf(
+      (client.constructor as unknown as { OpenAIError: new () => Error }).OpenAIError,
+    );
+    expect((err as Error).cause).toBeUndefined();
+    expect(err).toMatchObject({ budget: 'tiny', policy: 'HARD_LIMIT', limit: 10 });
+    expect(mock.requests.length).toBe(sent);
+  });
+});
+
 describe('guard estimates', () => {
   it('countTokens: the provider’s own counter sizes the reservation; otherwise the text length', async () => {
     const seen: number[] = [];
