@@ -4,6 +4,9 @@ import type { BudgetSpec } from './budget-spec.ts';
 import type { PeriodClock, PeriodWindow } from './period.ts';
 import { type CompiledSelector, compileSelector, type Labels } from './selector.ts';
 
+/** Groups whose counter refs a budget keeps at most (see counter()). */
+const MAX_CACHED_REFS = 10_000;
+
 /** A budget ready for the hot path: selector compiled, limit resolved to counter units. */
 export class CompiledBudget {
   readonly spec: BudgetSpec;
@@ -16,6 +19,8 @@ export class CompiledBudget {
   readonly #tenantGroup: number;
   /** The single tenant a literal `tenant` selector pins this budget to. */
   readonly #tenantLiteral: string | undefined;
+  /** The last counter handed out per group (see counter()). */
+  readonly #refs = new Map<string, Readonly<CounterRef>>();
 
   constructor(spec: BudgetSpec, baseLimit: number) {
     this.spec = spec;
@@ -55,7 +60,22 @@ export class CompiledBudget {
     return clock.window(this.spec.period, this.spec.timeZone, at);
   }
 
+  /**
+   * The counter of `group` in `window`. The same ref object comes back while the group's
+   * period is unchanged: the hot path then builds no key string (and the store's maps see
+   * a string whose hash is already computed). Refs are read-only by contract.
+   */
   counter(group: string, window: PeriodWindow): CounterRef {
+    const cached = this.#refs.get(group);
+    if (cached !== undefined && cached.periodStart === window.start) return cached;
+    const ref = this.#newCounter(group, window);
+    // Bounded: a budget grouped by an unbounded label (session, user) starts over.
+    if (this.#refs.size >= MAX_CACHED_REFS) this.#refs.clear();
+    this.#refs.set(group, ref);
+    return ref;
+  }
+
+  #newCounter(group: string, window: PeriodWindow): CounterRef {
     const ref: CounterRef = {
       key: counterKey(this.spec.id, group, window.start),
       budgetId: this.spec.id,
